@@ -1,0 +1,48 @@
+# The two commands of README.rst: `make demo` and `make test`.
+# Everything they need is installed here: a virtualenv for swiftsvc in .venv,
+# and the Swift / Keystone server virtualenvs under $SWIFTSVC_CACHE_DIR
+# (default ~/.cache/swiftsvc), built on first use by swiftsvc.testing.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test unit lint type check bench servers clean
+
+$(STAMP): pyproject.toml
+	@start=$$(date +%s); \
+	test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip; \
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'; \
+	touch $(STAMP); \
+	echo "[phase] client virtualenv ready in $$(( $$(date +%s) - start )) s"
+
+# build (or check) the Swift and Keystone server virtualenvs; prints phase times
+servers: $(STAMP)
+	$(PY) -m swiftsvc.testing install
+
+demo: servers
+	$(PY) examples/demo.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check swiftsvc tests examples bench
+
+type: $(STAMP)
+	$(PY) -m mypy --strict swiftsvc
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests
+
+# the whole test suite: lint, types, then every test against the real servers
+test: servers lint type
+	@start=$$(date +%s); \
+	$(PY) -m pytest -q --durations=15 tests; status=$$?; \
+	echo "[phase] tests took $$(( $$(date +%s) - start )) s"; exit $$status
+
+bench: servers
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

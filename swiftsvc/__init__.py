@@ -1,0 +1,1 @@
+"""swiftsvc: a threaded storage-service library for OpenStack Swift."""

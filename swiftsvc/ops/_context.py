@@ -1,0 +1,50 @@
+"""What an operation gets from the Service for one call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from swiftsvc._pools import CancelScope, ResultStream, WorkerPool
+from swiftsvc.options import Options
+
+if TYPE_CHECKING:
+    from swiftsvc.http.connection import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class Pools:
+    """The Service's four pools (SPEC §1).
+
+    A job may wait on jobs of another pool, never of its own: an upload job
+    (object_uu) waits on its segments (segment); a download job (object_dd)
+    may fetch segments on the segment pool; container jobs wait on object jobs.
+    """
+
+    container: WorkerPool[Connection]
+    object_uu: WorkerPool[Connection]
+    object_dd: WorkerPool[Connection]
+    segment: WorkerPool[Connection]
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """One call's options, cancel scope and result stream, plus the Service's pools.
+
+    ``connection()`` returns a connection for the calling (consumer) thread,
+    for the few requests a call makes before it hands work to the pools
+    (e.g. one HEAD to check a container exists, so bad arguments raise at the
+    call). ``capabilities()`` is the cluster's ``/info``, cached per Service.
+    """
+
+    options: Options
+    pools: Pools
+    scope: CancelScope
+    stream: ResultStream
+    connection: Callable[[], Connection]
+    capabilities: Callable[[], Mapping[str, Any]]
+
+    def with_options(self, overrides: Mapping[str, Any] | None) -> Options:
+        """The options for one item with per-object ``overrides`` applied."""
+        return self.options.merged(overrides)
