@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from swiftsvc.events import SILENT, EventSink
 from swiftsvc.results import Result
 
 log = logging.getLogger(__name__)
@@ -254,9 +255,12 @@ class ResultStream:
     Jobs may also :meth:`emit` results early (e.g. one per segment).
     """
 
-    def __init__(self, scope: CancelScope, *, fail_fast: bool = False) -> None:
+    def __init__(
+        self, scope: CancelScope, *, fail_fast: bool = False, events: EventSink = SILENT
+    ) -> None:
         self.scope = scope
         self.fail_fast = fail_fast
+        self.events = events
         self._done: queue.SimpleQueue[tuple[Future[JobOutput], Job] | Result] = (
             queue.SimpleQueue()
         )
@@ -333,6 +337,7 @@ class ResultStream:
         for result in results:
             if self.fail_fast and not result.get("success", True):
                 self.scope.cancel()
+            self.events.result(result)
             yield result
 
 

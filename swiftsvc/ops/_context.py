@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc._pools import CancelScope, ResultStream, WorkerPool
+from swiftsvc.events import SILENT, EventSink
 from swiftsvc.options import Options
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class CallContext:
     for the few requests a call makes before it hands work to the pools
     (e.g. one HEAD to check a container exists, so bad arguments raise at the
     call). ``capabilities()`` is the cluster's ``/info``, cached per Service.
+``events`` carries progress events (see :mod:`swiftsvc.events`).
     """
 
     options: Options
@@ -44,6 +46,9 @@ class CallContext:
     stream: ResultStream
     connection: Callable[[], Connection]
     capabilities: Callable[[], Mapping[str, Any]]
+    # progress events; pass ``events.byte_counter(...)`` as ``on_progress`` to
+    # transfers (None when nobody listens, so it costs nothing)
+    events: EventSink = SILENT
 
     def with_options(self, overrides: Mapping[str, Any] | None) -> Options:
         """The options for one item with per-object ``overrides`` applied."""
