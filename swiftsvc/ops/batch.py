@@ -1,0 +1,237 @@
+"""Batch uploads: many small files in one ``PUT ?extract-archive=tar`` request.
+
+The servers' work per request bounds small-object throughput, so a batch
+sends as few requests as it can: small files are grouped into streamed tar
+archives (see :mod:`swiftsvc._tar`) that the cluster's bulk middleware
+expands, and each archive is sent on the object upload pool, in parallel.
+Each file still gets its own ``upload_object`` result, parsed from the bulk
+response's per-file ``Errors``; with ``checksum`` one container listing per
+archive confirms every file's MD5 (the bulk response carries no ETags).
+
+Pure planning (:func:`batch_limits`, :func:`batchable`, :func:`group`,
+:func:`parse_bulk_response`) is separate from the job (:func:`extract_job`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from swiftsvc._tar import Archive, MemberChanged, TarMember
+from swiftsvc.errors import ClientException
+from swiftsvc.options import Options
+from swiftsvc.results import Action, Result, Status, failure, success
+
+if TYPE_CHECKING:
+    from swiftsvc.http.connection import Connection
+
+# A file at most this big goes into an archive; bigger ones are sent alone,
+# where they do not pay the per-request overhead noticeably anyway.
+SMALL_FILE_LIMIT = 1 << 20
+# One archive carries at most this many files / bytes: big enough to amortise
+# the request, small enough that several archives keep every thread busy and
+# a failed archive costs little to resend.
+ARCHIVE_FILES = 500
+ARCHIVE_BYTES = 16 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLimits:
+    files: int
+    bytes: int
+    small_file: int
+
+
+def batch_limits(capabilities: Mapping[str, Any]) -> BatchLimits | None:
+    """How to group archives for this cluster, or None without ``bulk_upload``."""
+    bulk = capabilities.get("bulk_upload")
+    if not isinstance(bulk, Mapping):
+        return None
+    files = ARCHIVE_FILES
+    max_failed = bulk.get("max_failed_extractions")
+    if isinstance(max_failed, int) and max_failed > 0:
+        # the cluster stops extracting after this many failures: keep every
+        # file of an archive reportable
+        files = min(files, max_failed)
+    max_file = capabilities.get("swift", {}).get("max_file_size")
+    small = SMALL_FILE_LIMIT
+    if isinstance(max_file, int) and max_file > 0:
+        small = min(small, max_file)
+    return BatchLimits(files=files, bytes=ARCHIVE_BYTES, small_file=small)
+
+
+def batchable(options: Options, size: int, limits: BatchLimits) -> bool:
+    """Whether a file of ``size`` bytes with these options can ride in an archive.
+
+    The tar path can carry object metadata (pax headers) but no other
+    per-object request headers, and never a segmented upload.
+    """
+    if size > limits.small_file:
+        return False
+    if options.segment_size is not None and size > options.segment_size:
+        return False
+    return not options.header
+
+
+def group(members: Iterable[TarMember], limits: BatchLimits) -> Iterator[list[TarMember]]:
+    """Consecutive archives of at most ``limits.files`` files and about ``limits.bytes``."""
+    batch: list[TarMember] = []
+    size = 0
+    for member in members:
+        if batch and (len(batch) >= limits.files or size + member.size > limits.bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(member)
+        size += member.size
+    if batch:
+        yield batch
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOutcome:
+    status: int  # the "Response Status" of the whole archive
+    reason: str
+    body: str
+    created: int
+    errors: Mapping[str, int]  # "container/object" (unquoted) -> status
+
+
+def parse_bulk_response(body: bytes) -> BulkOutcome:
+    """Parse an extract-archive JSON body (leading keep-alive whitespace allowed)."""
+    data = json.loads(body.decode("utf-8").strip() or "{}")
+    code, _, reason = str(data.get("Response Status", "0 Unknown")).partition(" ")
+    errors: dict[str, int] = {}
+    for path, status in data.get("Errors", []):
+        errors[unquote(str(path)).lstrip("/")] = int(str(status).split(" ", 1)[0] or 0)
+    return BulkOutcome(
+        status=int(code) if code.isdigit() else 0,
+        reason=reason,
+        body=str(data.get("Response Body", "")),
+        created=int(data.get("Number Files Created", 0)),
+        errors=errors,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """A member plus what its result must say."""
+
+    member: TarMember
+    object_name: str  # full object name inside the container
+    path: str | None  # local path, for the result
+
+
+def extract_job(
+    conn: Connection,
+    container: str,
+    base: str,
+    items: list[BatchItem],
+    options: Options,
+) -> list[Result]:
+    """Send one archive; one ``upload_object`` result per file in it.
+
+    ``base`` is the pseudo-folder inside ``container`` the archive expands
+    into ('' for the container itself); member names are relative to it.
+    """
+    archive = Archive.of([item.member for item in items])
+    headers = {"Accept": "application/json", "Content-Type": "application/x-tar"}
+    for key, value in options.meta:
+        headers[f"X-Object-Meta-{key}"] = value
+    extract_to = f"{base}".strip("/") or None
+    try:
+        response = conn.request(
+            "PUT",
+            container,
+            extract_to,
+            query={"extract-archive": "tar"},
+            headers={**headers, "Content-Length": str(archive.length)},
+            body=archive.stream(),
+        )
+        outcome = parse_bulk_response(response.body)  # type: ignore[union-attr]
+    except (ClientException, MemberChanged, ValueError) as error:
+        return [_failed(container, item, error) for item in items]
+    if outcome.status == 0 or (outcome.status >= 300 and not outcome.errors):
+        whole = ClientException(
+            f"extract-archive failed: {outcome.status} {outcome.reason} {outcome.body}".strip(),
+            http_status=outcome.status or None,
+            http_reason=outcome.reason,
+            attempts=response.attempts,
+        )
+        return [_failed(container, item, whole, response=response) for item in items]
+    listed = _listed_hashes(conn, container, items) if options.checksum else {}
+    results: list[Result] = []
+    for item in items:
+        status = outcome.errors.get(f"{container}/{item.object_name}")
+        if status is not None:
+            error = ClientException(
+                f"extract-archive could not create {item.object_name!r}",
+                http_status=status,
+                attempts=response.attempts,
+            )
+            results.append(_failed(container, item, error, response=response))
+        elif options.checksum and listed.get(item.object_name) != item.member.md5:
+            error = ClientException(
+                f"md5 of {item.object_name!r} in the cluster "
+                f"({listed.get(item.object_name)}) differs from the local file's "
+                f"({item.member.md5})",
+                attempts=response.attempts,
+            )
+            results.append(_failed(container, item, error, response=response))
+        else:
+            results.append(
+                success(
+                    Action.UPLOAD_OBJECT,
+                    response=response,
+                    container=container,
+                    object=item.object_name,
+                    path=item.path,
+                    status=Status.UPLOADED.value,
+                    large_object=False,
+                    manifest_response_dict=None,
+                    batch=True,
+                )
+            )
+    return results
+
+
+def _listed_hashes(conn: Connection, container: str, items: list[BatchItem]) -> dict[str, str]:
+    """name -> md5 for the archive's objects, from as few listing pages as it takes.
+
+    Names of one archive are near each other (a sorted walk), so the listing
+    starts just before the smallest and stops after the largest.
+    """
+    names = sorted(item.object_name for item in items)
+    wanted = set(names)
+    hashes: dict[str, str] = {}
+    marker = names[0][:-1]
+    while True:
+        _, page = conn.get_container(container, marker=marker)
+        if not page:
+            break
+        for entry in page:
+            name = entry.get("name", entry.get("subdir", ""))
+            if name in wanted:
+                hashes[name] = entry.get("hash", "")
+        marker = page[-1].get("name", page[-1].get("subdir", ""))
+        if marker >= names[-1] or len(hashes) == len(wanted):
+            break
+    return hashes
+
+
+def _failed(
+    container: str, item: BatchItem, error: BaseException, *, response: Any = None
+) -> Result:
+    return failure(
+        Action.UPLOAD_OBJECT,
+        error,
+        response=response,
+        container=container,
+        object=item.object_name,
+        path=item.path,
+        status=None,
+        large_object=False,
+        batch=True,
+    )
