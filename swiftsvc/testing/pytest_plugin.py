@@ -1,0 +1,113 @@
+"""pytest fixtures on the real local Swift and Keystone.
+
+Enable with ``pytest_plugins = ["swiftsvc.testing.pytest_plugin"]`` in a
+conftest. Servers start lazily, once per session, only for tests that ask:
+
+``local_swift`` (session)
+    A ``LocalSwift`` with stock constraints (listing limit 10000, 5 GiB max
+    object), so it behaves like a production cluster.
+``small_swift`` (session)
+    A second ``LocalSwift`` with small limits, for tests of paging and of
+    segmenting that would otherwise need 10000 objects or 5 GiB:
+    ``container_listing_limit`` = ``SMALL_LISTING_LIMIT`` (50),
+    ``max_file_size`` = ``SMALL_MAX_FILE_SIZE`` (1 MiB), and bulk delete in
+    chunks of ``SMALL_BULK_DELETES`` (50).
+``local_keystone`` (session)
+    A ``LocalKeystone``, with a Keystone-validating proxy added to
+    ``local_swift`` (``local_swift.keystone_proxy_url``); tests using it get the
+    ``keystone`` marker automatically.
+``swift_options`` / ``keystone_options`` (function)
+    Fresh option dicts: v1.0 ``tester`` on ``local_swift``; v3 ``demo``.
+``container_name`` (function)
+    ``t-<test name, shortened>-<8 hex>``: unique, so tests never share state.
+
+Markers ``keystone`` (needs Keystone, ~10 s to start) and ``slow`` are
+registered here. The time of each start-up phase is printed in the terminal
+summary, so CI logs show it.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from swiftsvc.testing.keystone import LocalKeystone
+from swiftsvc.testing.swift import LocalSwift
+
+SMALL_LISTING_LIMIT = 50
+SMALL_MAX_FILE_SIZE = 1024 * 1024
+SMALL_BULK_DELETES = 50
+
+_phases: list[str] = []
+
+
+def _record(message: str) -> None:
+    _phases.append(message)
+    print(f"[swiftsvc.testing] {message}", file=sys.stderr, flush=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "keystone: needs the local Keystone (slower start)")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "local_keystone" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.keystone)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _phases:
+        terminalreporter.section("swiftsvc.testing server phases")
+        for line in _phases:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def local_swift() -> Iterator[LocalSwift]:
+    with LocalSwift(progress=_record) as swift:
+        yield swift
+
+
+@pytest.fixture(scope="session")
+def small_swift() -> Iterator[LocalSwift]:
+    cluster = LocalSwift(
+        constraints={
+            "container_listing_limit": SMALL_LISTING_LIMIT,
+            "max_file_size": SMALL_MAX_FILE_SIZE,
+        },
+        bulk_limits={"max_deletes_per_request": SMALL_BULK_DELETES},
+        progress=lambda message: _record(f"(small) {message}"),
+    )
+    with cluster as swift:
+        yield swift
+
+
+@pytest.fixture(scope="session")
+def local_keystone(local_swift: LocalSwift) -> Iterator[LocalKeystone]:
+    with LocalKeystone(progress=_record) as keystone:
+        local_swift.add_keystone_proxy(keystone)
+        yield keystone
+        local_swift.stop_proxy("keystone-proxy")
+
+
+@pytest.fixture
+def swift_options(local_swift: LocalSwift) -> dict[str, str]:
+    return local_swift.auth_options("tester")
+
+
+@pytest.fixture
+def keystone_options(local_keystone: LocalKeystone) -> dict[str, str]:
+    return local_keystone.demo_options()
+
+
+@pytest.fixture
+def container_name(request: pytest.FixtureRequest) -> str:
+    short = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
+    short = short.removeprefix("test-")[:40].strip("-")
+    return f"t-{short}-{uuid.uuid4().hex[:8]}"
