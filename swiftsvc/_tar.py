@@ -74,12 +74,13 @@ class Archive:
 
     @property
     def length(self) -> int:
-        body = sum(len(h) + m.size + _padding(m.size) for h, m in zip(self.headers, self.members))
+        pairs = zip(self.headers, self.members, strict=True)
+        body = sum(len(h) + m.size + _padding(m.size) for h, m in pairs)
         return body + 2 * BLOCK  # end-of-archive marker
 
     def stream(self) -> Iterator[bytes]:
         """The archive's bytes; sets each member's ``md5`` once it has been sent."""
-        for header, member in zip(self.headers, self.members):
+        for header, member in zip(self.headers, self.members, strict=True):
             yield header
             digest = hashlib.md5(usedforsecurity=False)
             if member.data is not None:

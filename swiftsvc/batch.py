@@ -191,7 +191,9 @@ def _as_upload_source(source: Source) -> str | BinaryIO:
     return io.BytesIO(source) if isinstance(source, bytes) else source
 
 
-def _archive_failed(container: str, items: list[BatchItem]) -> Callable[[BaseException], list[Result]]:
+def _archive_failed(
+    container: str, items: list[BatchItem]
+) -> Callable[[BaseException], list[Result]]:
     def results(error: BaseException) -> list[Result]:
         return [
             failure(

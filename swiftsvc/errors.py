@@ -60,6 +60,11 @@ class ClientException(Exception):
         # every try of the request, oldest first (see swiftsvc.http.response)
         self.attempts = tuple(attempts)
 
+    @property
+    def reason(self) -> str:
+        """The HTTP reason phrase (an alias of ``http_reason``)."""
+        return self.http_reason
+
     def __str__(self) -> str:
         parts = [self.msg]
         if self.http_status is not None or self.http_path:

@@ -173,7 +173,7 @@ class Options:
             if name not in _COERCE:
                 raise OptionError(f"unknown option {name!r}{_suggest(name)}")
             changes[name] = _COERCE[name](name, value)
-        if "os_options" in changes and changes["os_options"]:
+        if changes.get("os_options"):
             for sub, value in changes["os_options"].items():
                 legacy = _OS_OPTIONS_KEYS.get(sub)
                 if legacy and legacy not in overrides and value not in (None, ""):

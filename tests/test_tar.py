@@ -17,7 +17,10 @@ def test_stream_is_a_valid_tar_of_exact_length(tmp_path: Path) -> None:
     big.write_bytes(b"x" * 1_500_000)
     members = [
         TarMember("a/empty", 0, data=b""),
-        TarMember("a/small.txt", 5, mtime=1700000000.5, data=b"hello", meta=[("Mtime", "1700000000.500000")]),
+        TarMember(
+            "a/small.txt", 5, mtime=1700000000.5, data=b"hello",
+            meta=[("Mtime", "1700000000.500000")],
+        ),
         TarMember("b/ünïcode " + "n" * 150, big.stat().st_size, opener=lambda: big.open("rb"),
                   content_type="application/x-test"),
     ]
