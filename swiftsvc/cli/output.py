@@ -1,0 +1,435 @@
+"""What the command prints: ``swift``-like text lines, or one JSON result per line.
+
+The functions turning results into text are pure (they return strings);
+:class:`Output` is the one place that writes, counts failures for the exit
+code, and keeps lines from mangling the progress bar.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from swiftsvc.cli.progress import PART_ACTIONS, ProgressBar
+from swiftsvc.options import SECRET_OPTIONS
+
+Result = Mapping[str, Any]
+
+# -------------------------------------------------------------- JSON lines
+
+# header names (lower case) and stat labels whose values are credentials
+_SECRET_HEADERS = frozenset(
+    {
+        "x-auth-token",
+        "x-storage-token",
+        "x-subject-token",
+        "x-service-token",
+        "authorization",
+        "x-container-sync-key",
+        "x-account-meta-temp-url-key",
+        "x-account-meta-temp-url-key-2",
+        "x-container-meta-temp-url-key",
+        "x-container-meta-temp-url-key-2",
+    }
+)
+_SECRET_LABELS = frozenset(
+    {"auth token", "sync key", "meta temp-url-key", "meta temp-url-key-2", "token"}
+)
+_SECRET_KEYS = _SECRET_HEADERS | _SECRET_LABELS | SECRET_OPTIONS
+REDACTED = "<redacted>"
+_OMIT = object()
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` made JSON-serialisable, for ``--json``.
+
+    Exceptions become their text, tuples and sets lists, bytes and iterators
+    (a download's ``contents``) are left out, and the values of credential
+    headers, labels and options are replaced by ``<redacted>``.
+    """
+    converted = _convert(value)
+    return None if converted is _OMIT else converted
+
+
+def _convert(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, BaseException):
+        return str(value)
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = str(key)
+            if name.lower() in _SECRET_KEYS and item not in (None, ""):
+                out[name] = REDACTED
+                continue
+            converted = _convert(item)
+            if converted is not _OMIT:
+                out[name] = converted
+        return out
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and value[0].lower() in _SECRET_KEYS
+        and value[1] not in (None, "")
+    ):
+        return [value[0], REDACTED]  # a (label, value) pair of stat items
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = (_convert(item) for item in value)
+        return [item for item in items if item is not _OMIT]
+    return _OMIT  # bytes, iterators of contents, anything else opaque
+
+
+def json_line(result: Result) -> str:
+    return json.dumps(json_safe(result), sort_keys=True)
+
+
+# ------------------------------------------------------------------- sizes
+
+
+def prt_bytes(count: int | float | str, human: bool) -> str:
+    """The ``swift`` command's size column: 12 wide, or ``ls -lh`` style."""
+    if not human:
+        return f"{count:>12}"
+    number = float(count)
+    suffix = ""
+    for suffix in ("", "K", "M", "G", "T", "P", "E", "Z", "Y"):
+        if number <= 1023 or suffix == "Y":
+            break
+        number /= 1024.0
+    if not suffix:
+        return f"{count:>4}"
+    if number >= 10:
+        return f"{int(number):3d}{suffix}"
+    return f"{number:.1f}{suffix}"
+
+
+# -------------------------------------------------------------------- stat
+
+_SIZE_LABELS = ("Objects", "Bytes", "Content Length", "Quota Bytes")
+_STAT_EXCLUDED = frozenset(
+    {"content-length", "date", "content-type", "last-modified", "etag", "x-object-manifest"}
+    | {"connection"}  # hop-by-hop, says nothing about the item
+    | {"x-account-container-count", "x-account-object-count", "x-account-bytes-used"}
+    | {"x-container-object-count", "x-container-bytes-used", "x-container-read"}
+    | {"x-container-write", "x-container-sync-to", "x-container-sync-key"}
+)
+_META_PREFIXES = ("x-account-meta-", "x-container-meta-", "x-object-meta-")
+
+
+def stat_lines(result: Result, *, human: bool = False) -> list[str]:
+    """The aligned ``Label: value`` lines of a stat result, like ``swift stat``.
+
+    The result's ``items`` come first; response headers the items do not
+    already show follow (metadata as ``Meta Name``, the rest by name).
+    """
+    items: list[tuple[str, Any]] = [(str(k), v) for k, v in result.get("items") or ()]
+    shown = {label.lower() for label, _ in items}
+    headers: Mapping[str, str] = result.get("headers") or {}
+    meta: list[tuple[str, Any]] = []
+    other: list[tuple[str, Any]] = []
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower in _STAT_EXCLUDED or lower.startswith("x-account-storage-policy-"):
+            continue
+        prefix = next((p for p in _META_PREFIXES if lower.startswith(p)), None)
+        if prefix is not None:
+            label = "Meta " + name[len(prefix) :].title()
+            target = meta
+        else:
+            label = name.title()
+            target = other
+        if label.lower() not in shown:
+            target.append((label, value))
+    items += meta + other
+    if human:
+        items = [(label, _humanized(label, value)) for label, value in items]
+    is_object = result.get("action") == "stat_object"
+    if is_object:  # swift leaves out empty object fields (e.g. no Manifest)
+        items = [(label, value) for label, value in items if value not in (None, "")]
+    if not items:
+        return []
+    width = max(14, *(len(label) for label, _ in items))
+    return [f"{label:>{width}}: {'' if value is None else value}" for label, value in items]
+
+
+def _humanized(label: str, value: Any) -> Any:
+    if label.startswith(_SIZE_LABELS) and str(value).isdigit():
+        return prt_bytes(int(value), True).strip()
+    return value
+
+
+# ----------------------------------------------------------------- listing
+
+
+@dataclass(slots=True)
+class Totals:
+    """Running sums of a long listing, for its last line."""
+
+    count: int = 0
+    bytes: int = 0
+
+
+def listing_lines(
+    result: Result,
+    *,
+    long: bool,
+    human: bool,
+    totals: Totals,
+    only_totals: bool = False,
+    versions: bool = False,
+) -> list[str]:
+    """Lines for one listing page, as ``swift list`` prints them.
+
+    Plain: one name (or pseudo-directory) a line. Long: for containers
+    ``count bytes date policy name``, for objects ``bytes date time
+    content-type name``; ``totals`` accumulates either way.
+    """
+    lines: list[str] = []
+    listing: Sequence[Mapping[str, Any]] = result.get("listing") or ()
+    of_containers = result.get("action") == "list_account_part" or not result.get("container")
+    for item in listing:
+        name = item.get("name", item.get("subdir", ""))
+        if not (long or human or versions):
+            lines.append(str(name))
+            continue
+        if of_containers:
+            count = int(item.get("count") or 0)
+            size = int(item.get("bytes") or 0)
+            totals.count += count
+            totals.bytes += size
+            meta: Mapping[str, Any] = item.get("meta") or {}
+            try:
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(meta["x-timestamp"])))
+            except (KeyError, TypeError, ValueError):
+                stamp = "????-??-?? ??:??:??"
+            policy = meta.get("x-storage-policy", "???")
+            line = f"{count:>12} {prt_bytes(size, human)} {stamp} {policy:<15} {name}"
+        else:
+            subdir = item.get("subdir")
+            if subdir is not None:
+                size, date, clock, name = 0, "", "", subdir
+            else:
+                size = int(item.get("bytes") or 0)
+                date, _, clock = str(item.get("last_modified", "")).partition("T")
+                clock = clock.split(".")[0]
+            totals.bytes += size
+            content_type = item.get("content_type") or ""
+            if versions:
+                version = item.get("version_id") or "null"
+                line = (
+                    f"{prt_bytes(size, human)} {date:>10} {clock:>8} {version:>16} "
+                    f"{content_type:>24} {name}"
+                )
+            else:
+                line = f"{prt_bytes(size, human)} {date:>10} {clock:>8} {content_type:>24} {name}"
+        if not only_totals:
+            lines.append(line)
+    return lines
+
+
+def totals_line(totals: Totals, *, of_containers: bool, human: bool) -> str:
+    if of_containers:
+        return f"{prt_bytes(totals.count, True):>12} {prt_bytes(totals.bytes, human)}"
+    return prt_bytes(totals.bytes, human)
+
+
+# ------------------------------------------------------- per-result lines
+
+
+def _attempts_suffix(result: Result) -> str:
+    attempts = result.get("attempts") or 1
+    return f" [after {attempts} attempts]" if attempts > 1 else ""
+
+
+def upload_line(result: Result) -> str | None:
+    """``name``, ``name segment 3``, ``name [skipped-identical]``; None: nothing to say."""
+    action = result.get("action")
+    if action == "upload_segment":
+        return f"{result.get('for_object')} segment {result.get('segment_index')}"
+    if action == "create_container":
+        return None
+    name = result.get("object")
+    if name is None:
+        return None
+    status = result.get("status")
+    if status and status != "uploaded":
+        return f"{name} [{status}]"
+    return f"{name}{_attempts_suffix(result)}"
+
+
+def download_line(result: Result) -> str:
+    """``path [auth 0.010s, headers 0.020s, total 0.050s, 10.300 MB/s]``."""
+    path = result.get("path") or result.get("object")
+    if result.get("status") == "skipped-identical":
+        return f"Skipped identical file '{path}'"
+    start = float(result.get("start_time") or 0.0)
+    auth = float(result.get("auth_end_time") or start) - start
+    headers = float(result.get("headers_receipt") or start) - start
+    total = float(result.get("finish_time") or start) - start
+    if result.get("pseudodir"):
+        timing = f"auth {auth:.3f}s, headers {headers:.3f}s, total {total:.3f}s, pseudo"
+    else:
+        transfer = total - auth
+        speed = float(result.get("read_length") or 0) / transfer / 1e6 if transfer > 0 else 0.0
+        timing = f"auth {auth:.3f}s, headers {headers:.3f}s, total {total:.3f}s, {speed:.3f} MB/s"
+    attempts = result.get("attempts") or 1
+    if attempts > 1:
+        return f"{path} [{timing} after {attempts} attempts]"
+    return f"{path} [{timing}]"
+
+
+def delete_lines(result: Result, *, whole_account: bool) -> list[str]:
+    """What a successful delete result names: objects, segments, containers."""
+    action = result.get("action")
+    container = result.get("container") or ""
+    suffix = _attempts_suffix(result)
+    if action == "bulk_delete":
+        failed = {str(name) for name, _ in bulk_errors(result)}
+        names = [str(o) for o in result.get("objects") or () if str(o) not in failed]
+        return [f"{container}/{o}{suffix}" if whole_account else f"{o}{suffix}" for o in names]
+    if action == "delete_container":
+        return [f"{container}{suffix}"]
+    obj = result.get("object")
+    if action == "delete_segment" or whole_account:
+        return [f"{container}/{obj}{suffix}"]
+    return [f"{obj}{suffix}"]
+
+
+def bulk_errors(result: Result) -> list[tuple[str, str]]:
+    """(object, reason) pairs a bulk_delete result reports as failed items."""
+    pairs: list[tuple[str, str]] = []
+    for entry in result.get("errors") or ():
+        if isinstance(entry, Mapping):
+            pairs.append((str(entry.get("object", entry.get("name", ""))), str(entry)))
+        elif isinstance(entry, (list, tuple)) and len(entry) >= 2:
+            pairs.append((str(entry[0]), str(entry[1])))
+    return pairs
+
+
+def copy_line(result: Result) -> str | None:
+    if result.get("action") == "create_container":
+        return f"created container {result.get('container')}"
+    destination = result.get("destination") or "<self>"
+    return f"{result.get('container')}/{result.get('object')} copied to {destination}"
+
+
+def failure_text(result: Result) -> str:
+    """``container/object: error`` for a failed result."""
+    where = "/".join(str(part) for part in (result.get("container"), result.get("object")) if part)
+    if result.get("action") == "upload_segment":
+        where = f"{result.get('for_object')} segment {result.get('segment_index')}"
+    error = result.get("error")
+    return f"{where}: {error}" if where else str(error)
+
+
+def capabilities_lines(capabilities: Mapping[str, Any]) -> list[str]:
+    """``swift capabilities`` text: the core first, then each middleware."""
+    lines: list[str] = []
+
+    def component(title: str, features: Mapping[str, Any]) -> None:
+        for feature, options in sorted(features.items()):
+            lines.append(f"{title}: {feature}")
+            if isinstance(options, Mapping) and options:
+                lines.append(" Options:")
+                for key, value in sorted(options.items()):
+                    lines.append(f"  {key}: {value}")
+
+    rest = dict(capabilities)
+    if "swift" in rest:
+        component("Core", {"swift": rest.pop("swift")})
+    component("Additional middleware", rest)
+    return lines
+
+
+# ------------------------------------------------------------------ writer
+
+
+class Output:
+    """Writes lines and results; counts failures for the exit code.
+
+    ``json_lines``: every result is one JSON line on stdout and nothing else
+    goes there. ``verbosity`` -1 (``-q``) keeps only errors.
+    """
+
+    def __init__(
+        self,
+        *,
+        stdout: TextIO,
+        stderr: TextIO,
+        json_lines: bool = False,
+        verbosity: int = 0,
+    ) -> None:
+        self.stdout = stdout
+        self.stderr = stderr
+        self.json_lines = json_lines
+        self.verbosity = verbosity
+        self.failures = 0
+        self.done = 0  # successful results, not counting parts (segments, containers)
+        self.bar: ProgressBar | None = None
+
+    def _write(self, text: str, stream: TextIO) -> None:
+        if self.bar is not None:
+            self.bar.write_above(text, stream)
+        else:
+            stream.write(text + "\n")
+            stream.flush()
+
+    def line(self, text: str, *, essential: bool = False) -> None:
+        """A line of text output: never with ``--json``; with ``-q`` only if ``essential``.
+
+        Essential lines are what a command is asked for (a listing, a stat),
+        not reports of progress (each uploaded name).
+        """
+        if not self.json_lines and (essential or self.verbosity >= 0):
+            self._write(text, self.stdout)
+
+    def lines(self, texts: Iterable[str], *, essential: bool = False) -> None:
+        for text in texts:
+            self.line(text, essential=essential)
+
+    def error(self, text: str) -> None:
+        self._write(text, self.stderr)
+
+    def warning(self, text: str) -> None:
+        if self.verbosity >= 0:
+            self._write(text, self.stderr)
+
+    def result(
+        self,
+        result: Result,
+        text: str | Iterable[str] | None = None,
+        *,
+        failure_is_warning: bool = False,
+        error_text: str | None = None,
+        essential: bool = False,
+    ) -> None:
+        """Report one result: its JSON line, or ``text`` / its failure.
+
+        A failure counts towards the exit code unless ``failure_is_warning``;
+        ``error_text`` replaces the standard ``Error: container/object: error``;
+        ``essential`` text is printed even with ``-q`` (see :meth:`line`).
+        """
+        failed = not result.get("success", False)
+        if failed and not failure_is_warning:
+            self.failures += 1
+        elif not failed and result.get("action") not in PART_ACTIONS:
+            self.done += 1
+        if self.json_lines:
+            self._write(json_line(result), self.stdout)
+        elif failed:
+            if failure_is_warning:
+                self.warning(f"Warning: {failure_text(result)}")
+            else:
+                self.error(error_text or f"Error: {failure_text(result)}")
+        elif isinstance(text, str):
+            self.line(text, essential=essential)
+        elif text is not None:
+            self.lines(text, essential=essential)
