@@ -151,8 +151,8 @@ def extract_job(
             body=archive.stream(),
         )
         outcome = parse_bulk_response(response.body)  # type: ignore[union-attr]
-    except (ClientException, MemberChanged, ValueError) as error:
-        return [_failed(container, item, error) for item in items]
+    except (ClientException, MemberChanged, ValueError) as sent_error:
+        return [_failed(container, item, sent_error) for item in items]
     if outcome.status == 0 or (outcome.status >= 300 and not outcome.errors):
         whole = ClientException(
             f"extract-archive failed: {outcome.status} {outcome.reason} {outcome.body}".strip(),
@@ -166,20 +166,20 @@ def extract_job(
     for item in items:
         status = outcome.errors.get(f"{container}/{item.object_name}")
         if status is not None:
-            error = ClientException(
+            refused = ClientException(
                 f"extract-archive could not create {item.object_name!r}",
                 http_status=status,
                 attempts=response.attempts,
             )
-            results.append(_failed(container, item, error, response=response))
+            results.append(_failed(container, item, refused, response=response))
         elif options.checksum and listed.get(item.object_name) != item.member.md5:
-            error = ClientException(
+            mismatch = ClientException(
                 f"md5 of {item.object_name!r} in the cluster "
                 f"({listed.get(item.object_name)}) differs from the local file's "
                 f"({item.member.md5})",
                 attempts=response.attempts,
             )
-            results.append(_failed(container, item, error, response=response))
+            results.append(_failed(container, item, mismatch, response=response))
         else:
             results.append(
                 success(
