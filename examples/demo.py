@@ -1,9 +1,18 @@
-"""The README's main job: back a generated tree up to a local real Swift and restore it.
+"""The README's main job: incremental backups of a folder, and a verified restore.
 
-It starts a one-node OpenStack Swift (swiftsvc.testing.LocalSwift), generates
-a small tree with a few large files, uploads it (large files as segmented
-Static Large Objects), lists the container, downloads everything into a fresh
-folder, verifies every byte against the original, and stops the cluster.
+``make demo`` runs this against a one-node OpenStack Swift it starts on
+127.0.0.1 (:class:`swiftsvc.testing.LocalSwift`) and stops at the end:
+
+1. generate a tree: 120 small files in nested folders and 3 files of 5-13 MiB;
+2. full backup with ``examples/backup.py`` (large files as SLOs of 4 MiB segments);
+3. change 3 files and add 1;
+4. incremental backup: only those 4 are uploaded, the others are skipped;
+5. restore everything into a fresh folder (MD5 checked by the library as it
+   streams, segment by segment for the large objects);
+6. compare every restored byte with the tree.
+
+A progress bar shows each phase on a terminal; a table per phase and a
+verdict follow. Exit code 0 only when every check passed.
 """
 
 from __future__ import annotations
@@ -11,93 +20,163 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+
+import backup
+from _report import MIB, Tally, failure_line, show_progress, table
 
 from swiftsvc import Service
 from swiftsvc.testing import LocalSwift
 
-SEGMENT_SIZE = 4 << 20
+CONTAINER = "backup"
+SEGMENT_SIZE = 4 * MIB
+SMALL_FILES = 120
+LARGE_SIZES = (9 * MIB, 13 * MIB + 12345, 5 * MIB)
 
 
-def generate_tree(root: Path, *, seed: int = 7) -> dict[str, str]:
-    """Small files in nested folders plus three large files; returns name -> md5."""
-    rng = random.Random(seed)
+def _write(root: Path, name: str, data: bytes, digests: dict[str, str]) -> None:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    digests[name] = hashlib.md5(data).hexdigest()
+
+
+def generate_tree(root: Path, rng: random.Random) -> dict[str, str]:
+    """Small files in nested folders plus three large ones; returns name -> MD5."""
     digests: dict[str, str] = {}
-    for i in range(120):
-        rel = Path(f"docs/{i % 6}/{i % 4}/file-{i:03d}.txt")
+    for i in range(SMALL_FILES):
         data = rng.randbytes(rng.randint(0, 16 << 10))
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(data)
-        digests[rel.as_posix()] = hashlib.md5(data).hexdigest()
-    for i, size in enumerate((9 << 20, 13 << 20 | 12345, 5 << 20)):
-        rel = Path(f"media/video-{i}.bin")
-        data = rng.randbytes(size)
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(data)
-        digests[rel.as_posix()] = hashlib.md5(data).hexdigest()
+        _write(root, f"docs/{i % 6}/{i % 4}/file-{i:03d}.txt", data, digests)
+    for i, size in enumerate(LARGE_SIZES):
+        _write(root, f"media/video-{i}.bin", rng.randbytes(size), digests)
     return digests
 
 
-def verify(restored: Path, digests: dict[str, str]) -> list[str]:
+def change_tree(root: Path, rng: random.Random, digests: dict[str, str]) -> list[str]:
+    """Change three files (one larger, two of the same size) and add one.
+
+    The same-size changes are found by their modification time, which is
+    set a minute later so that the change shows whatever the clock's
+    granularity.
+    """
+    grown = "docs/0/0/file-000.txt"
+    _write(root, grown, (root / grown).read_bytes() + b"one more line\n", digests)
+    rewritten = "docs/1/1/file-001.txt"
+    _write(root, rewritten, rng.randbytes((root / rewritten).stat().st_size), digests)
+    patched = "media/video-1.bin"
+    data = bytearray((root / patched).read_bytes())
+    data[6 * MIB : 7 * MIB] = rng.randbytes(MIB)  # one segment's worth, mid-file
+    _write(root, patched, bytes(data), digests)
+    added = "docs/new/notes.txt"
+    _write(root, added, b"written after the first backup\n", digests)
+    later = time.time() + 60
+    for name in (grown, rewritten, patched, added):
+        os.utime(root / name, (later, later))
+    return [grown, rewritten, patched, added]
+
+
+def compare(restored: Path, digests: dict[str, str]) -> list[str]:
+    """What differs between the restored folder and the expected digests."""
     problems = []
-    for name, digest in digests.items():
+    found = {p.relative_to(restored).as_posix() for p in restored.rglob("*") if p.is_file()}
+    for name in sorted(found - digests.keys()):
+        problems.append(f"unexpected {name}")
+    for name, digest in sorted(digests.items()):
         path = restored / name
-        if not path.is_file():
+        if name not in found:
             problems.append(f"missing {name}")
         elif hashlib.md5(path.read_bytes()).hexdigest() != digest:
             problems.append(f"differs {name}")
     return problems
 
 
+@dataclass(frozen=True, slots=True)
+class Check:
+    what: str
+    ok: bool
+
+
+def checks(
+    full: Tally, incremental: Tally, restore: Tally, *, initial: int, changed: int, files: int,
+    problems: list[str],
+) -> list[Check]:
+    """What the demo promises, each as one line of the verdict."""
+    unchanged = files - changed
+    return [
+        Check(
+            f"full backup uploaded all {initial} files",
+            full.transferred == initial and not full.failed,
+        ),
+        Check(
+            f"incremental backup uploaded the {changed} changed files, skipped {unchanged}",
+            (incremental.transferred, incremental.skipped, incremental.failed)
+            == (changed, unchanged, 0),
+        ),
+        Check(
+            f"restore downloaded {files} objects, MD5-checked",
+            restore.transferred == files and not restore.failed,
+        ),
+        Check(f"every byte of the {files} restored files identical", not problems),
+    ]
+
+
 def main() -> int:
+    progress = show_progress()
+    rng = random.Random(7)
     work = Path(tempfile.mkdtemp(prefix="swiftsvc-demo-"))
-    source, restored = work / "source", work / "restored"
-    source.mkdir()
-    restored.mkdir()
-    digests = generate_tree(source)
-    total = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
-    print(f"generated {len(digests)} files, {total / 2**20:.1f} MiB in {source}")
+    try:
+        source, restored = work / "source", work / "restored"
+        digests = generate_tree(source, rng)
+        size = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
+        print(f"generated {len(digests)} files, {size / MIB:.1f} MiB in {source}", flush=True)
 
-    with LocalSwift() as cluster:
-        options = dict(cluster.auth_options("tester"))
-        with Service(options=options) as svc:
-            counts: Counter[str] = Counter()
-            failures = []
+        with LocalSwift() as cluster, Service(cluster.auth_options("tester")) as svc:
+            initial = len(digests)
+            full = backup.backup(
+                svc, source, CONTAINER, segment_size=SEGMENT_SIZE, progress=progress,
+                phase="full backup",
+            )
+            print(f"full backup: {full.transferred} uploaded in {full.seconds:.1f} s", flush=True)
+            changed = change_tree(source, rng, digests)
+            print(f"changed or added: {', '.join(changed)}", flush=True)
+            incremental = backup.backup(
+                svc, source, CONTAINER, segment_size=SEGMENT_SIZE, progress=progress,
+                phase="incremental",
+            )
+            print(
+                f"incremental backup: {incremental.transferred} uploaded, "
+                f"{incremental.skipped} skipped",
+                flush=True,
+            )
+            restore = backup.restore(svc, CONTAINER, restored, progress=progress)
+            print(f"restore: {restore.transferred} downloaded into {restored}", flush=True)
+        problems = compare(restored, digests)
 
-            def run(label: str, results: object) -> float:
-                start = time.monotonic()
-                for r in results:  # type: ignore[attr-defined]
-                    counts[(label, r["action"], r["success"])] += 1  # type: ignore[index]
-                    if not r["success"]:
-                        failures.append(r)
-                return time.monotonic() - start
-
-            os.chdir(source)
-            up = run("upload", svc.upload("backup", ["docs", "media"],
-                                          options={"segment_size": SEGMENT_SIZE,
-                                                   "use_slo": True}))
-            names = [item["name"] for page in svc.list("backup") for item in page["listing"]]
-            down = run("download", svc.download("backup",
-                                                options={"out_directory": str(restored)}))
-    problems = verify(restored, digests)
-
-    print(f"\n{'phase':<10} {'action':<18} {'ok':>5} {'failed':>7}")
-    for (label, action, ok), n in sorted(counts.items()):
-        print(f"{label:<10} {action:<18} {n if ok else 0:>5} {0 if ok else n:>7}")
-    print(f"\nupload {up:.2f} s ({total / 2**20 / up:.1f} MiB/s), "
-          f"download {down:.2f} s ({total / 2**20 / down:.1f} MiB/s)")
-    print(f"listed {len(names)} objects in container 'backup'")
-    for r in failures:
-        print("FAILED:", r["action"], r.get("object"), r.get("error"))
-    for p in problems:
-        print("VERIFY:", p)
-    ok = not failures and not problems and len(names) == len(digests)
-    print("\nrestore verified: every byte identical" if ok else "\ndemo FAILED")
-    return 0 if ok else 1
+        tallies = [full, incremental, restore]
+        print()
+        print("\n".join(table(tallies)))
+        for tally in tallies:
+            for result in tally.failures:
+                print(f"FAILED {tally.phase}: {failure_line(result)}")
+        for problem in problems:
+            print(f"VERIFY: {problem}")
+        verdict = checks(
+            full, incremental, restore, initial=initial, changed=len(changed),
+            files=len(digests), problems=problems,
+        )
+        print()
+        for check in verdict:
+            print(f"  [{'ok' if check.ok else 'FAILED'}] {check.what}")
+        ok = all(check.ok for check in verdict)
+        print("\nVERIFIED: the restore is identical to the tree" if ok else "\nDEMO FAILED")
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
