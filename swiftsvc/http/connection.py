@@ -1,0 +1,622 @@
+"""One keep-alive HTTP connection per worker thread, speaking the Swift API.
+
+A :class:`Connection` wraps a ``requests.Session`` (one pooled connection),
+asks the Service's shared authenticator for the token, and retries by the
+:class:`~swiftsvc.http.retry.RetryPolicy`. It returns values
+(:class:`~swiftsvc.http.response.Response`, or a streamed response for
+downloads) carrying every attempt, instead of filling dicts passed in.
+
+A request is a small auth flow (httpx's idea): get credentials, send; on a
+401 invalidate that token once, get fresh credentials (one auth request for
+all threads) and send again; a second 401 is a failure, never a loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+import urllib3.exceptions
+
+from swiftsvc._redact import redact_headers, redact_url
+from swiftsvc.errors import ClientException
+from swiftsvc.http._body import Body, ShortBody
+from swiftsvc.http.response import Attempt, Response, StreamedResponse, response_dict
+from swiftsvc.http.retry import RetryPolicy
+from swiftsvc.http.transport import Transport
+
+if TYPE_CHECKING:
+    from swiftsvc.auth.base import Authenticator, Credentials
+
+log = logging.getLogger(__name__)
+
+Query = Mapping[str, str] | Sequence[tuple[str, str]]
+RequestBody = bytes | BinaryIO | Iterable[bytes]
+EndpointKind = Literal["account", "container", "object"]
+
+# no answer, or an answer cut short: worth another try (TLS failures are not)
+_RETRYABLE_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.HTTPError,  # while reading a body: reset, timeout, cut short
+)
+_USER_AGENT = "swiftsvc"
+# a streamed body closed with at most this much unread is drained, not dropped
+_DRAIN_LIMIT = 64 * 1024
+
+
+# ------------------------------------------------------------------ URLs
+
+
+def quote_container(name: str) -> str:
+    return quote(name, safe="")
+
+
+def quote_object(name: str) -> str:
+    return quote(name, safe="/")  # pseudo-folders keep their slashes
+
+
+def endpoint_path(
+    storage_url: str,
+    kind: EndpointKind,
+    container: str | None = None,
+    obj: str | None = None,
+    full: bool = False,
+) -> str:
+    """The URL (``full``) or path of an account, container or object.
+
+    Names are quoted with ``urllib.parse.quote`` (UTF-8); object names keep
+    their ``/``. Pure: the Service's ``get_endpoint`` is built on it.
+    """
+    if kind not in ("account", "container", "object"):
+        raise ValueError(f"kind must be account, container or object, not {kind!r}")
+    if kind in ("container", "object") and not container:
+        raise ValueError(f"a {kind} endpoint needs a container name")
+    if kind == "object" and not obj:
+        raise ValueError("an object endpoint needs an object name")
+    url = storage_url.rstrip("/")
+    if kind in ("container", "object"):
+        assert container is not None
+        url += "/" + quote_container(container)
+    if kind == "object":
+        assert obj is not None
+        url += "/" + quote_object(obj)
+    if full:
+        return url
+    parts = urlsplit(url)
+    return parts.path or "/"
+
+
+def info_url(url: str) -> str:
+    """The cluster's ``/info`` URL from a storage or proxy URL.
+
+    ``http://host/v1/AUTH_x`` gives ``http://host/info``; a path prefix in
+    front of ``/v1`` (a proxy behind a router) is kept; a URL already ending
+    in ``/info`` is used as given.
+    """
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/info"):
+        match = re.search(r"/v1(?:\.0)?(?:/|$)", path)
+        path = (path[: match.start()] if match else "") + "/info"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def query_string(query: Query | None) -> str:
+    """``key=value&...``, quoted; a key with an empty value is sent bare (``?bulk-delete``)."""
+    if not query:
+        return ""
+    pairs = query.items() if isinstance(query, Mapping) else query
+    return "&".join(
+        quote(str(key), safe="") + ("=" + quote(str(value), safe="") if value != "" else "")
+        for key, value in pairs
+    )
+
+
+def _kind_name(container: str | None, obj: str | None, url: str | None) -> str:
+    if url is not None:
+        return "Request"
+    if obj is not None:
+        return "Object"
+    if container is not None:
+        return "Container"
+    return "Account"
+
+
+# ------------------------------------------------------------ responses
+
+
+class _StreamedResponse:
+    """A download: headers now, body as it arrives. Close it (or use ``with``)."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    attempts: tuple[Attempt, ...]
+
+    def __init__(self, answer: requests.Response, attempts: tuple[Attempt, ...],
+                 what: str) -> None:
+        self._answer = answer
+        self._what = what
+        self.status = answer.status_code
+        self.reason = answer.reason or ""
+        self.headers = {name.lower(): value for name, value in answer.headers.items()}
+        self.attempts = attempts
+
+    @property
+    def transaction_id(self) -> str | None:
+        return self.headers.get("x-trans-id") or self.headers.get("x-openstack-request-id")
+
+    def iter_chunks(self, size: int = 65536) -> Iterator[bytes]:
+        """The body in pieces of at most ``size`` bytes, exactly as sent (no decoding).
+
+        A connection that breaks or stalls mid-body raises ClientException
+        (the caller may resume with a Range request).
+        """
+        try:
+            yield from self._answer.raw.stream(size, decode_content=False)
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise ClientException(
+                f"{self._what} failed while reading the body: {type(error).__name__}",
+                http_status=self.status,
+                http_reason=self.reason,
+                http_response_headers=self.headers,
+                transaction_id=self.transaction_id,
+                attempts=self.attempts,
+            ) from None
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_chunks())
+
+    def close(self) -> None:
+        """Release the connection: drained for reuse when little is left, else closed."""
+        raw = self._answer.raw
+        remaining = getattr(raw, "length_remaining", None)
+        if isinstance(remaining, int) and remaining <= _DRAIN_LIMIT:
+            # reading a few KiB costs less than a new TCP (and TLS) connection
+            with contextlib.suppress(urllib3.exceptions.HTTPError, OSError):
+                for _ in raw.stream(65536, decode_content=False):
+                    pass
+        self._answer.close()
+
+    def response_dict(self) -> dict[str, Any]:
+        return response_dict(self.attempts)
+
+    def __enter__(self) -> _StreamedResponse:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<StreamedResponse {self.status} {self.reason} txn={self.transaction_id}>"
+
+
+# ----------------------------------------------------------- connection
+
+
+class Connection:
+    """One worker thread's connection; not to be shared between threads."""
+
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        *,
+        transport: Transport | None = None,
+        retry: RetryPolicy | None = None,
+        force_auth_retry: bool = False,
+    ) -> None:
+        self._authenticator = authenticator
+        self._transport = transport or Transport()
+        self._retry = retry or RetryPolicy()
+        self._force_auth_retry = force_auth_retry
+        self._session: requests.Session | None = None
+
+    @property
+    def authenticator(self) -> Authenticator:
+        return self._authenticator
+
+    @property
+    def storage_url(self) -> str:
+        """The account's URL (authenticates through the shared authenticator if needed)."""
+        return self._authenticator.get().storage_url
+
+    def _http(self) -> requests.Session:
+        if self._session is None:
+            session = self._transport.session()
+            session.headers["User-Agent"] = _USER_AGENT
+            # bodies are passed on byte for byte: a gzip-encoded object must
+            # not be decoded (its ETag is of the stored bytes)
+            session.headers["Accept-Encoding"] = "identity"
+            self._session = session
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __repr__(self) -> str:
+        return f"<Connection scheme={self._authenticator.scheme}>"
+
+    # ------------------------------------------------------------ request
+
+    def request(
+        self,
+        method: str,
+        container: str | None = None,
+        obj: str | None = None,
+        *,
+        query: Query | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: RequestBody | None = None,
+        url: str | None = None,
+        stream: bool = False,
+        ok: Collection[int] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        content_length: int | None = None,
+        auth: bool | None = None,
+    ) -> Response | StreamedResponse:
+        """Send a request, with retries and re-authentication; raise ClientException if not ok.
+
+        ``url`` replaces storage URL + container + object (e.g. ``/info``);
+        no token is sent with it unless ``auth=True``. Statuses in ``ok`` are
+        returned (2xx always are) and never retried. ``stream=True`` returns
+        a streamed response the caller must close. A ``Content-Length`` header
+        is taken as ``content_length`` (the body is then sent with it, never
+        chunked).
+        """
+        uses_auth = (url is None) if auth is None else auth
+        extra: dict[str, str] = {}
+        for name, value in (headers or {}).items():
+            if name.lower() == "content-length":
+                if content_length is None and body is not None:
+                    content_length = int(value)
+                continue
+            extra[name] = str(value)
+        payload = Body.of(body, content_length=content_length, on_progress=on_progress)
+        accept = frozenset(ok or ())
+        what = f"{_kind_name(container, obj, url)} {method}"
+        query_text = query_string(query)
+        policy = self._retry
+        reauthenticated = False
+        while True:
+            credentials = self._authenticator.get() if uses_auth or url is None else None
+            target = url if url is not None else _target(credentials, container, obj)
+            full_url = target + ("?" + query_text if query_text else "")
+            send = dict(extra)
+            if uses_auth and credentials is not None:
+                send["X-Auth-Token"] = credentials.token
+            path = _path_of(full_url)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("REQ %s %s %s", method, redact_url(full_url), redact_headers(send))
+            started = time.monotonic()
+            answer: requests.Response | None = None
+            try:
+                answer = self._http().request(
+                    method, full_url, headers=send, data=payload.data, stream=True,
+                    timeout=self._transport.timeout, allow_redirects=False,
+                )
+                accepted = _accepted(answer.status_code, accept)
+                content = b"" if stream and accepted else _read_body(answer)
+            except Exception as error:
+                _close(answer)
+                retryable = _retryable(error)
+                if retryable is None:
+                    raise  # not a network failure: a bug or a bad argument, shown as is
+                attempt = _failed_attempt(method, path, error, started)
+                if not retryable:
+                    raise self._error(f"{what} failed: {_describe(error)}", full_url,
+                                      (*policy.history, attempt)) from None
+                policy = policy.increment(attempt)
+                if not payload.can_resend:
+                    raise self._error(
+                        f"{what} failed ({type(error).__name__}) and was not retried: the "
+                        f"request body ({payload.kind}) cannot be rewound", full_url,
+                        policy.history,
+                    ) from None
+                if policy.exhausted:
+                    raise self._error(
+                        f"{what} failed after {len(policy.history)} tries: {_describe(error)}",
+                        full_url, policy.history,
+                    ) from None
+                self._pause(policy, what, type(error).__name__, None, credentials)
+                payload.rewind()
+                continue
+            elapsed = time.monotonic() - started
+            response_headers = {k.lower(): v for k, v in answer.headers.items()}
+            status = answer.status_code
+            attempt = Attempt(
+                method, path, status, answer.reason or "", response_headers,
+                response_headers.get("x-trans-id")
+                or response_headers.get("x-openstack-request-id"),
+                elapsed=elapsed,
+            )
+            log.debug("RESP %s %s -> %d %s (%.3f s, txn %s)", method, path, status,
+                      attempt.reason, elapsed, attempt.transaction_id)
+            if accepted:
+                history = (*policy.history, attempt)
+                if stream:
+                    return _StreamedResponse(answer, history, what)
+                return Response(status, attempt.reason, response_headers, content, history)
+            note = ""
+            if status == 401 and uses_auth and credentials is not None and not reauthenticated:
+                # the token expired or was revoked: one fresh token, one more try
+                reauthenticated = True
+                self._authenticator.invalidate(credentials.token)
+                policy = policy.increment(attempt, counts=False)
+                if payload.can_resend:
+                    payload.rewind()
+                    continue
+                note = f" (not retried: the request body ({payload.kind}) cannot be rewound)"
+            elif status == 401 and reauthenticated:
+                policy = policy.increment(attempt, counts=False)
+                note = " (again, with a fresh token)"
+            elif policy.should_retry(status):
+                policy = policy.increment(attempt)
+                if not payload.can_resend:
+                    note = f" (not retried: the request body ({payload.kind}) cannot be rewound)"
+                elif not policy.exhausted:
+                    self._pause(policy, what, f"{status} {attempt.reason}",
+                                response_headers.get("retry-after"), credentials)
+                    payload.rewind()
+                    continue
+                else:
+                    note = f" (after {len(policy.history)} tries)"
+            else:
+                policy = policy.increment(attempt, counts=False)
+            raise self._error(f"{what} failed{note}", full_url, policy.history,
+                              content=content, headers=response_headers, attempt=attempt)
+
+    def _pause(self, policy: RetryPolicy, what: str, reason: str, retry_after: str | None,
+               credentials: Credentials | None) -> None:
+        if self._force_auth_retry and credentials is not None:
+            # python-swiftclient's force_auth_retry: any failure may be a stale token
+            self._authenticator.invalidate(credentials.token)
+        wait = policy.wait(retry_after)
+        log.info("%s: %s; retry %d of %d in %.2f s", what, reason, policy.retried,
+                 policy.retries, wait)
+        time.sleep(wait)
+
+    def _error(
+        self,
+        message: str,
+        full_url: str,
+        attempts: Sequence[Attempt],
+        *,
+        content: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        attempt: Attempt | None = None,
+    ) -> ClientException:
+        parts = urlsplit(redact_url(full_url))
+        return ClientException(
+            message,
+            http_scheme=parts.scheme,
+            http_host=parts.hostname or "",
+            http_port=parts.port or "",
+            http_path=parts.path,
+            http_query=parts.query,
+            http_status=attempt.status if attempt else None,
+            http_reason=attempt.reason if attempt else "",
+            http_response_content=content[:4096],
+            http_response_headers=headers,
+            transaction_id=attempt.transaction_id if attempt else None,
+            attempts=attempts,
+        )
+
+    # -------------------------------------------------------------- verbs
+
+    def _finished(self, method: str, container: str | None = None, obj: str | None = None,
+                  **kwargs: Any) -> Response:
+        answer = self.request(method, container, obj, **kwargs)
+        assert isinstance(answer, Response)
+        return answer
+
+    def head_account(self, headers: Mapping[str, str] | None = None) -> Response:
+        return self._finished("HEAD", headers=headers)
+
+    def get_account(
+        self,
+        *,
+        marker: str = "",
+        limit: int | None = None,
+        prefix: str | None = None,
+        delimiter: str | None = None,
+        end_marker: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[Response, list[dict[str, Any]]]:
+        """One page of the account's container listing (JSON)."""
+        query = _listing_query(marker, limit, prefix, delimiter, end_marker)
+        answer = self._finished("GET", query=query, headers=headers)
+        return answer, _listing(answer)
+
+    def post_account(self, headers: Mapping[str, str]) -> Response:
+        return self._finished("POST", headers=headers)
+
+    def head_container(self, container: str, headers: Mapping[str, str] | None = None
+                       ) -> Response:
+        return self._finished("HEAD", container, headers=headers)
+
+    def get_container(
+        self,
+        container: str,
+        *,
+        marker: str = "",
+        limit: int | None = None,
+        prefix: str | None = None,
+        delimiter: str | None = None,
+        end_marker: str = "",
+        versions: bool = False,
+        version_marker: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[Response, list[dict[str, Any]]]:
+        """One page of the container's object listing (JSON)."""
+        query = _listing_query(marker, limit, prefix, delimiter, end_marker)
+        if versions:
+            query.append(("versions", ""))
+            if version_marker:
+                query.append(("version_marker", version_marker))
+        answer = self._finished("GET", container, query=query, headers=headers)
+        return answer, _listing(answer)
+
+    def put_container(self, container: str, headers: Mapping[str, str] | None = None
+                      ) -> Response:
+        return self._finished("PUT", container, headers=headers)
+
+    def post_container(self, container: str, headers: Mapping[str, str]) -> Response:
+        return self._finished("POST", container, headers=headers)
+
+    def delete_container(self, container: str, headers: Mapping[str, str] | None = None
+                         ) -> Response:
+        return self._finished("DELETE", container, headers=headers)
+
+    def head_object(self, container: str, obj: str, headers: Mapping[str, str] | None = None,
+                    query: Query | None = None) -> Response:
+        return self._finished("HEAD", container, obj, headers=headers, query=query)
+
+    def get_object(self, container: str, obj: str, *,
+                   headers: Mapping[str, str] | None = None,
+                   query: Query | None = None) -> StreamedResponse:
+        """The object's headers, and its body to stream; close the answer when done."""
+        answer = self.request("GET", container, obj, headers=headers, query=query, stream=True)
+        assert not isinstance(answer, Response)
+        return answer
+
+    def put_object(
+        self,
+        container: str,
+        obj: str,
+        body: RequestBody | None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Query | None = None,
+        content_length: int | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Response:
+        """Upload ``body``; a file is read from where it stands, ``content_length`` bytes."""
+        return self._finished("PUT", container, obj, body=body, headers=headers, query=query,
+                              content_length=content_length, on_progress=on_progress)
+
+    def post_object(self, container: str, obj: str, headers: Mapping[str, str]) -> Response:
+        return self._finished("POST", container, obj, headers=headers)
+
+    def delete_object(self, container: str, obj: str, *,
+                      headers: Mapping[str, str] | None = None,
+                      query: Query | None = None) -> Response:
+        return self._finished("DELETE", container, obj, headers=headers, query=query)
+
+    def copy_object(
+        self,
+        container: str,
+        obj: str,
+        destination: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        fresh_metadata: bool = False,
+    ) -> Response:
+        """Server-side COPY to ``destination`` (``/container/object``; empty: onto itself)."""
+        send = dict(headers or {})
+        target = destination or f"/{container}/{obj}"
+        send["Destination"] = quote(target if target.startswith("/") else "/" + target)
+        send["X-Fresh-Metadata"] = "true" if fresh_metadata else "false"
+        return self._finished("COPY", container, obj, headers=send)
+
+    def info(self, url: str | None = None) -> Response:
+        """The cluster's ``/info`` (capabilities); no token is sent."""
+        return self._finished("GET", url=info_url(url or self.storage_url))
+
+
+# --------------------------------------------------------------- helpers
+
+
+def _target(credentials: Credentials | None, container: str | None, obj: str | None) -> str:
+    assert credentials is not None
+    if obj is not None and container is None:
+        raise ValueError("an object name needs a container name")
+    if obj is not None:
+        return endpoint_path(credentials.storage_url, "object", container, obj, full=True)
+    if container is not None:
+        return endpoint_path(credentials.storage_url, "container", container, full=True)
+    return credentials.storage_url
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(redact_url(url))
+    return (parts.path or "/") + ("?" + parts.query if parts.query else "")
+
+
+def _accepted(status: int, ok: frozenset[int]) -> bool:
+    return 200 <= status < 300 or status in ok
+
+
+def _failed_attempt(method: str, path: str, error: BaseException, started: float) -> Attempt:
+    return Attempt(method, path, None, "", {}, error=f"{type(error).__name__}: {error}",
+                   elapsed=time.monotonic() - started)
+
+
+def _retryable(error: BaseException) -> bool | None:
+    """True for network failures worth another try, False for failures that
+    would only repeat (TLS, a malformed URL, a body shorter than announced),
+    None for what is no network failure at all."""
+    if isinstance(error, (ShortBody, requests.exceptions.SSLError,
+                          urllib3.exceptions.SSLError)):
+        return False
+    if isinstance(error, _RETRYABLE_ERRORS):
+        return True
+    if isinstance(error, requests.RequestException):
+        return False
+    if isinstance(error, OSError):  # the socket itself, while reading a body
+        return True
+    return None
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
+        return f"TLS error: {error}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _read_body(answer: requests.Response) -> bytes:
+    """The whole body as sent (no content decoding, like downloads)."""
+    return b"".join(answer.raw.stream(65536, decode_content=False))
+
+
+def _close(answer: requests.Response | None) -> None:
+    if answer is not None:
+        answer.close()
+
+
+def _listing_query(marker: str, limit: int | None, prefix: str | None,
+                   delimiter: str | None, end_marker: str) -> list[tuple[str, str]]:
+    query = [("format", "json")]
+    if marker:
+        query.append(("marker", marker))
+    if limit is not None:
+        query.append(("limit", str(limit)))
+    if prefix:
+        query.append(("prefix", prefix))
+    if delimiter:
+        query.append(("delimiter", delimiter))
+    if end_marker:
+        query.append(("end_marker", end_marker))
+    return query
+
+
+def _listing(answer: Response) -> list[dict[str, Any]]:
+    if answer.status == 204 or not answer.body:
+        return []
+    items = json.loads(answer.body)
+    if not isinstance(items, list):
+        raise ClientException("listing is not a JSON list", http_status=answer.status,
+                              attempts=answer.attempts)
+    return items

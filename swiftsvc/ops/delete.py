@@ -1,0 +1,254 @@
+"""``Service.delete``: objects, a container, or (with ``yes_all``) the account.
+
+What is deleted how:
+
+- **A list of objects** (names or ``DeleteObject``): each a ``delete_object``
+  result, or, on a cluster with bulk delete and more than
+  ``2 * object_dd_threads`` objects (python-swiftclient's rule), one
+  ``bulk_delete`` result per request of up to ``max_deletes_per_request``
+  objects (see :mod:`swiftsvc.ops.bulk` for its keys).
+- **A container**: its objects, listed lazily page by page, the same way;
+  then the container itself (``delete_container``) once every object job
+  has ended, unless ``prefix`` limited the delete to some objects.
+- **The account**: every container in turn, as above.
+
+Unlike python-swiftclient, the bulk path never orphans the segments of large
+objects. A listing entry tells an SLO manifest (``slo_etag``) and a possible
+DLO manifest (an empty object that is not a directory marker); only those
+leave the bulk request. An SLO gets ``DELETE ?multipart-manifest=delete``
+(the cluster removes its segments). Possible DLOs are HEADed by jobs of up
+to ``INSPECT_GROUP`` objects (one per object_dd thread); the plain ones
+among them then share one bulk request, and a real DLO loses its manifest,
+then its segments (listed by prefix; in bulk when the cluster offers it,
+else one ``delete_segment`` job each on the segment pool). The manifest goes
+first, so a failure midway leaves orphaned segments (reported), never an
+object that reads truncated. Named objects have no listing entry: their
+container is listed over the range of the names (a few pages at most, see
+:mod:`swiftsvc.ops.delete_targets`); names beyond are HEADed like possible
+DLOs. With ``leave_segments`` every object goes to bulk. The price of
+correctness is a HEAD per empty object (python-swiftclient HEADs every
+object it deletes one by one).
+
+Missing objects: a named object that does not exist is a failed
+``delete_object`` (404), as in python-swiftclient; in bulk the cluster only
+counts it (``not_found``). A listed object gone by the time it is deleted
+(deleted concurrently, e.g. a DLO's segment while the account is deleted)
+counts as deleted.
+
+Versions: with ``versions`` every version (and delete marker) is deleted by
+its ``version-id``; ``version_id`` deletes one version. The bulk middleware
+takes no version ids, so these are per-object deletes.
+
+Memory stays flat however big the container: listings are paged lazily,
+bulk chunks hold at most ``max_deletes_per_request`` names, and the result
+stream bounds the jobs in flight.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
+from typing import TYPE_CHECKING, Any
+
+from swiftsvc._pools import Job
+from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.objects import DeleteObject, iter_named
+from swiftsvc.ops.bulk import bulk_delete_job, bulk_delete_limit, chunked
+from swiftsvc.ops.delete_jobs import (
+    Kind,
+    Outstanding,
+    Target,
+    delete_container_job,
+    delete_object_job,
+    inspect_then_delete_job,
+)
+from swiftsvc.ops.delete_targets import ListedTargets, named_targets, with_listing
+from swiftsvc.ops.listing import iter_account_pages
+from swiftsvc.options import Options
+from swiftsvc.results import Action, Result, failure
+
+if TYPE_CHECKING:
+    from swiftsvc.ops._context import CallContext
+
+# at most this many objects HEADed one after the other by one job
+INSPECT_GROUP = 100
+
+
+# ------------------------------------------------------------ pure decisions
+
+
+class Route(enum.Enum):
+    """How one object is deleted in a bulk-capable call."""
+
+    BULK = "bulk"  # in a bulk-delete request
+    INSPECT = "inspect"  # HEADed first (a possible DLO), then in bulk unless a manifest
+    OBJECT = "object"  # its own DELETE
+
+
+def route(target: Target) -> Route:
+    """Bulk requests carry neither version ids, per-object headers nor
+    ``multipart-manifest``: objects needing them are deleted one by one."""
+    if target.version_id is not None or target.own_options:
+        return Route.OBJECT
+    if target.options.leave_segments or target.kind is Kind.PLAIN:
+        return Route.BULK
+    if target.kind is Kind.SLO:
+        return Route.OBJECT
+    return Route.INSPECT
+
+
+def inspect_groups(targets: list[Target], threads: int) -> Iterator[list[Target]]:
+    """``targets`` to HEAD, split so every object_dd thread gets a share, at
+    most ``INSPECT_GROUP`` each (a group's plain objects share one bulk request)."""
+    size = max(1, min(INSPECT_GROUP, -(-len(targets) // max(1, threads))))
+    return chunked(targets, size)
+
+
+def use_bulk(count: int, options: Options, limit: int | None) -> bool:
+    """python-swiftclient's rule: bulk only for more than 2 * object_dd_threads objects."""
+    return limit is not None and limit > 1 and count > 2 * options.object_dd_threads
+
+
+# ---------------------------------------------------------------- validate
+
+
+def validate(ctx: CallContext, container: str | None, objects: Iterable[Any] | None) -> None:
+    """Raise :class:`SwiftError` now for bad arguments or a missing container."""
+    options = ctx.options
+    if container is None:
+        if objects:
+            raise SwiftError("Objects specified without container")
+        if options.prefix:
+            raise SwiftError("Prefix specified without container")
+        if not options.yes_all:
+            raise SwiftError("Deleting a whole account needs the yes_all option")
+        return
+    if not isinstance(container, str) or not container or "/" in container:
+        raise SwiftError(f"Invalid container name {container!r}", container=str(container))
+    if objects is not None:
+        iter_named(objects, DeleteObject, operation="delete")  # raises for bad items
+    try:
+        ctx.connection().head_container(container, headers=dict(options.header) or None)
+    except ClientException as error:
+        if error.http_status == 404:
+            raise SwiftError(
+                f"Container {container!r} not found", container=container, exc=error
+            ) from error
+        raise
+
+
+# -------------------------------------------------------------------- plan
+
+
+def plan(
+    ctx: CallContext, container: str | None, objects: Iterable[Any] | None
+) -> Iterator[Job]:
+    """The jobs of one delete call, produced lazily (see the module docstring)."""
+    if container is None:
+        yield from _plan_account(ctx)
+    elif objects is None:
+        yield from _plan_container(ctx, container)
+    else:
+        yield from _plan_targets(ctx, container, named_targets(ctx, container, objects))
+
+
+def _plan_account(ctx: CallContext) -> Iterator[Job]:
+    conn = ctx.connection()
+    account_options = ctx.options.merged({"prefix": None, "marker": "", "delimiter": None})
+    for page in iter_account_pages(conn, account_options):
+        names = [str(item["name"]) for item in page if "name" in item]
+        del page
+        for name in names:
+            yield from _plan_container(ctx, name)
+
+
+def _plan_container(ctx: CallContext, container: str) -> Iterator[Job]:
+    outstanding = Outstanding()
+    listing = ListedTargets(ctx, container)
+    for job in _plan_targets(ctx, container, iter(listing)):
+        yield outstanding.track(job)
+    if listing.error is not None:
+        # nothing more can be listed: keep the container, say why
+        ctx.stream.emit(
+            failure(Action.DELETE_CONTAINER, listing.error, container=container, object=None)
+        )
+        return
+    if ctx.options.prefix:
+        return  # only some objects were to go
+    yield Job(
+        ctx.pools.container,
+        delete_container_job,
+        (container, dict(ctx.options.header), outstanding, ctx.scope),
+        on_error=_failed(Action.DELETE_CONTAINER, container, None),
+    )
+
+
+def _plan_targets(ctx: CallContext, container: str, targets: Iterator[Target]) -> Iterator[Job]:
+    limit = bulk_delete_limit(ctx.capabilities())
+    threshold = 2 * ctx.options.object_dd_threads
+    head = list(islice(targets, threshold + 1))
+    everything = chain(head, targets)
+    if not use_bulk(len(head), ctx.options, limit):
+        for target in everything:
+            yield _object_job(ctx, target)
+        return
+    assert limit is not None
+    del head
+    for chunk in chunked(everything, limit):
+        if any(t.kind is Kind.UNKNOWN and route(t) is Route.INSPECT for t in chunk):
+            chunk = with_listing(ctx.connection(), container, chunk)
+        names: list[str] = []
+        inspect: list[Target] = []
+        for target in chunk:
+            way = route(target)
+            if way is Route.BULK:
+                names.append(target.obj)
+            elif way is Route.INSPECT:
+                inspect.append(target)
+            else:
+                yield _object_job(ctx, target)
+        del chunk
+        for group in inspect_groups(inspect, ctx.options.object_dd_threads):
+            yield Job(
+                ctx.pools.object_dd,
+                inspect_then_delete_job,
+                (ctx, container, group),
+                on_error=_bulk_failed(container, [t.obj for t in group]),
+            )
+        if names:
+            ctx.events.queued(Action.BULK_DELETE, container, None, 0)
+            yield Job(
+                ctx.pools.object_dd,
+                bulk_delete_job,
+                (container, names),
+                on_error=_bulk_failed(container, names),
+            )
+
+
+def _object_job(ctx: CallContext, target: Target) -> Job:
+    ctx.events.queued(Action.DELETE_OBJECT, target.container, target.obj, 0)
+    return Job(
+        ctx.pools.object_dd,
+        delete_object_job,
+        (ctx, target),
+        on_error=_failed(Action.DELETE_OBJECT, target.container, target.obj, target.version_id),
+    )
+
+
+def _failed(
+    action: Action, container: str, obj: str | None, version_id: str | None = None
+) -> Callable[[BaseException], Result]:
+    extra: dict[str, Any] = {"version_id": version_id} if version_id is not None else {}
+
+    def result(error: BaseException) -> Result:
+        return failure(action, error, container=container, object=obj, **extra)
+
+    return result
+
+
+def _bulk_failed(container: str, names: list[str]) -> Callable[[BaseException], Result]:
+    def result(error: BaseException) -> Result:
+        return failure(Action.BULK_DELETE, error, container=container, objects=names)
+
+    return result

@@ -1,0 +1,379 @@
+"""The download job: one object fetched, verified and landed (see :mod:`swiftsvc.ops.download`).
+
+:func:`download_object` runs on an object_dd worker with that worker's
+connection and returns exactly one ``download_object`` result.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from swiftsvc._download_io import (
+    Part,
+    StreamVerifier,
+    TempTarget,
+    contained_path,
+    is_dir_marker,
+    local_md5,
+    local_parts_match,
+    parse_mtime,
+    relative_path,
+    strip_etag,
+)
+from swiftsvc._pools import Cancelled, CancelScope
+from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.events import EventSink
+from swiftsvc.http.response import Attempt, StreamedResponse
+from swiftsvc.ops.download_body import GetRequest, ResumableBody
+from swiftsvc.ops.download_large import (
+    LargeObject,
+    dlo_parts,
+    parse_manifest,
+    read_limited,
+    slo_parts,
+)
+from swiftsvc.options import Options
+from swiftsvc.results import Action, Result, Status, error_attempts, failure, success
+
+if TYPE_CHECKING:
+    from swiftsvc.http.connection import Connection
+
+ACTION = Action.DOWNLOAD_OBJECT
+STDOUT = "-"
+# skip_identical hashes local files up to this size before asking (If-None-Match)
+HASH_UP_FRONT = 32 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One object to download."""
+
+    container: str
+    obj: str
+    version_id: str | None = None
+    # older versions of a versioned listing land beside the current one
+    suffix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every job of one call shares."""
+
+    options: Options
+    account_wide: bool
+    events: EventSink
+    scope: CancelScope
+    # the calling thread's connection: out_file='-' contents are read (and
+    # resumed) there, after the job has returned
+    consumer_connection: Callable[[], Connection]
+
+
+def download_object(conn: Connection, item: Item, settings: Settings) -> Result:
+    """Download one object; one ``download_object`` result, success or failure."""
+    download = _Download(conn, item, settings)
+    try:
+        return download.run()
+    except Cancelled:
+        raise
+    except Exception as error:
+        return download.failed(error)
+
+
+class _Download:
+    """One object's download: the state a result reports, and the steps."""
+
+    def __init__(self, conn: Connection, item: Item, settings: Settings) -> None:
+        self.conn = conn
+        self.item = item
+        self.settings = settings
+        self.options = settings.options
+        self.history: list[Attempt] = []
+        self.start_time = time.time()
+        self.headers_receipt: float | None = None
+        self.auth_end_time: float | None = None
+        self.path: str | None = None
+        self.pseudodir = False
+        self.read_length = 0
+        self.where = f"{item.container}/{item.obj}"
+
+    # -- the steps ------------------------------------------------------
+
+    def run(self) -> Result:
+        options = self.options
+        to_stdout = options.out_file == STDOUT
+        target = self._local_target()
+        headers = dict(options.header)
+        ranged = any(name.lower() == "range" for name in headers)
+        query = {"version-id": self.item.version_id} if self.item.version_id else {}
+        # a plain object ignores the query: its answer is the download itself
+        first_query = query if ranged else {**query, "multipart-manifest": "get"}
+        compare = target if options.skip_identical and not to_stdout and not ranged else None
+        local = _md5_up_front(compare)
+        self.conn.storage_url  # noqa: B018 - authenticates now (cached after the first)
+        self.auth_end_time = time.time()
+        response = self._get(first_query, {**headers, "If-None-Match": local} if local else headers)
+        if response is None:  # 304 on a plain object: the local file is identical
+            return self._skipped()
+        large = None if ranged else self._large_object(response)
+        if large is not None:
+            if compare and local_parts_match(compare, large.parts):
+                return self._skipped()
+            # the whole object must be the one the manifest describes
+            slo = {"If-Match": f'"{large.etag}"'} if large.etag and _is_slo(response) else {}
+            response = self._get(query, {**headers, **slo}, probe=False)
+            assert response is not None
+            self._check_listing_etag(response, large)
+            parts: list[Part] | None = large.parts if options.checksum else _lengths(large.parts)
+        else:
+            if compare and local is None and _same_plain_object(response, compare):
+                response.close()  # a big identical file: read locally once, never fetched
+                return self._skipped()
+            parts = _plain_parts(response, checksum=options.checksum)
+        request = GetRequest(self.item.container, self.item.obj, query, headers,
+                             if_match=response.headers.get("etag"))
+        conn = self.conn
+        body = ResumableBody(
+            self.settings.consumer_connection if to_stdout else (lambda: conn),
+            request, response, history=self.history, max_resumes=options.retries,
+        )
+        verifier = StreamVerifier(parts, where=f"Error downloading {self.where}")
+        if to_stdout and not options.no_download:
+            return self._result(contents=self._contents(body, verifier))
+        # names ending in "/" and directory-marker objects become folders
+        as_dir = target is not None and not options.out_file and (
+            self.pseudodir or is_dir_marker(response.headers.get("content-type"))
+        )
+        self._receive(body, verifier, target, response, as_dir=as_dir)
+        return self._result()
+
+    def _local_target(self) -> str | None:
+        """Where the object goes (None: nowhere, i.e. stdout); refuses unsafe names."""
+        options = self.options
+        item = self.item
+        if options.out_file == STDOUT:
+            self.path = item.obj
+            return None
+        if options.out_file:
+            self.path = options.out_file
+            return options.out_file
+        relative = relative_path(
+            item.container,
+            item.obj,
+            account_wide=self.settings.account_wide,
+            prefix=options.prefix,
+            remove_prefix=options.remove_prefix,
+        )
+        if item.suffix and relative and not relative.endswith("/"):
+            relative += item.suffix
+        self.path = os.path.join(options.out_directory, relative) if options.out_directory \
+            else relative
+        self.pseudodir = relative.endswith("/") or not relative
+        return contained_path(options.out_directory or ".", relative, container=item.container,
+                              obj=item.obj)
+
+    def _get(
+        self, query: Mapping[str, str], headers: Mapping[str, str], *, probe: bool = True
+    ) -> StreamedResponse | None:
+        """GET; None for a 304 of a plain object (skip_identical)."""
+        try:
+            response = self.conn.get_object(
+                self.item.container, self.item.obj, headers=dict(headers), query=dict(query)
+            )
+        except ClientException as error:
+            self.history.extend(error.attempts)
+            if probe and error.http_status == 304:
+                seen = {k.lower(): v for k, v in error.http_response_headers.items()}
+                if "x-object-manifest" not in seen and not _true(seen.get("x-static-large-object")):
+                    return None
+                # a large object whose manifest happens to equal the local
+                # file: ask again, without the condition
+                plain = {k: v for k, v in headers.items() if k.lower() != "if-none-match"}
+                return self._get(query, plain, probe=False)
+            raise
+        self.history.extend(response.attempts)
+        if self.headers_receipt is None:
+            self.headers_receipt = time.time()
+        return response
+
+    def _large_object(self, response: StreamedResponse) -> LargeObject | None:
+        """The parts of an SLO or DLO (closing its manifest answer), else None."""
+        headers = response.headers
+        if _is_slo(response):
+            try:
+                manifest = read_limited(response.iter_chunks(), where=self.where)
+            finally:
+                response.close()
+            entries = parse_manifest(manifest, where=self.where)
+            return slo_parts(self.conn, entries, self.history, where=self.where)
+        if "x-object-manifest" in headers:
+            response.close()
+            return dlo_parts(self.conn, headers["x-object-manifest"], self.history,
+                             where=self.where)
+        return None
+
+    def _check_listing_etag(self, response: StreamedResponse, large: LargeObject) -> None:
+        """A DLO's segments may change between the listing and the GET: compare ETags."""
+        etag = strip_etag(response.headers.get("etag"))
+        if _is_slo(response) or not etag or large.etag is None or etag == large.etag:
+            return
+        response.close()
+        raise SwiftError(
+            f"{self.where}: the segments changed between listing and download "
+            f"(etag {etag} != {large.etag} from the listing)",
+            self.item.container,
+            self.item.obj,
+        )
+
+    def _receive(
+        self,
+        body: ResumableBody,
+        verifier: StreamVerifier,
+        target: str | None,
+        response: StreamedResponse,
+        *,
+        as_dir: bool,
+    ) -> None:
+        """Stream, verify and (unless no_download) land the body."""
+        options = self.options
+        progress = self.settings.events.byte_counter(ACTION, self.item.container, self.item.obj)
+        scope = self.settings.scope
+        landing = None
+        if target is not None and not options.no_download:
+            if as_dir:
+                os.makedirs(target or ".", exist_ok=True)
+            else:
+                landing = TempTarget(target)
+        try:
+            for chunk in body:
+                scope.check()
+                verifier.update(chunk)
+                if landing is not None:
+                    landing.write(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+            verifier.finish()
+            if landing is not None:
+                mtime = None if options.ignore_mtime else parse_mtime(
+                    response.headers.get("x-object-meta-mtime")
+                )
+                landing.commit(mtime=mtime)
+        finally:
+            self.read_length = verifier.read_length
+            body.close()
+            if landing is not None:
+                landing.discard()  # after a commit there is nothing left to remove
+
+    def _contents(self, body: ResumableBody, verifier: StreamVerifier) -> Iterator[bytes]:
+        """``out_file='-'``: the verified bytes, for the caller to consume.
+
+        A mismatch raises at the end, as python-swiftclient's reader does;
+        the bytes already handed out cannot be taken back.
+        """
+        progress = self.settings.events.byte_counter(ACTION, self.item.container, self.item.obj)
+        try:
+            for chunk in body:
+                verifier.update(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+                yield chunk
+            verifier.finish()
+        finally:
+            body.close()
+
+    # -- results --------------------------------------------------------
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "container": self.item.container,
+            "object": self.item.obj,
+            "path": self.path,
+            "pseudodir": self.pseudodir,
+            "start_time": self.start_time,
+            "headers_receipt": self.headers_receipt,
+            "auth_end_time": self.auth_end_time,
+        }
+
+    def _result(self, **extra: Any) -> Result:
+        return success(
+            ACTION,
+            attempts=self.history,
+            **self._fields(),
+            finish_time=time.time(),
+            read_length=self.read_length,
+            status=Status.DOWNLOADED.value,
+            **extra,
+        )
+
+    def _skipped(self) -> Result:
+        return success(
+            ACTION,
+            attempts=self.history,
+            **self._fields(),
+            finish_time=time.time(),
+            read_length=0,
+            status=Status.SKIPPED_IDENTICAL.value,
+        )
+
+    def failed(self, error: BaseException) -> Result:
+        # every request of the job is already in the history; an error from
+        # before the first one (authentication) brings its own
+        history = self.history or list(error_attempts(error) or ())
+        return failure(
+            ACTION,
+            error,
+            attempts=history,
+            **self._fields(),
+            read_length=self.read_length,
+        )
+
+
+def _is_slo(response: StreamedResponse) -> bool:
+    return _true(response.headers.get("x-static-large-object"))
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("true", "1", "yes", "on")
+
+
+def _plain_parts(response: StreamedResponse, *, checksum: bool) -> list[Part] | None:
+    """A plain object's one part: Content-Length, and its ETag unless ranged."""
+    length = response.headers.get("content-length")
+    if length is None or not length.strip().isdigit():
+        return None
+    ranged = response.status == 206 or "content-range" in response.headers
+    md5 = None if ranged or not checksum else (strip_etag(response.headers.get("etag")) or None)
+    return [Part(int(length), md5, "")]
+
+
+def _md5_up_front(path: str | None) -> str | None:
+    """skip_identical: the local file's MD5 to send as If-None-Match, when cheap.
+
+    A file above :data:`HASH_UP_FRONT` is not hashed before the GET: the
+    answer's length usually tells it differs without reading it at all.
+    """
+    if path is None:
+        return None
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return None
+    return local_md5(path) if size <= HASH_UP_FRONT else None
+
+
+def _same_plain_object(response: StreamedResponse, path: str) -> bool:
+    length = response.headers.get("content-length")
+    try:
+        if length is None or int(length) != os.stat(path).st_size:
+            return False
+    except (OSError, ValueError):
+        return False
+    return local_md5(path) == strip_etag(response.headers.get("etag"))
+
+
+def _lengths(parts: list[Part]) -> list[Part]:
+    """``checksum=False``: keep the length checks, drop the MD5s."""
+    return [Part(part.size, None, part.label) for part in parts]

@@ -1,0 +1,207 @@
+"""``Service.stat``: account, container and object statistics.
+
+The ``items`` of a result are (label, value) pairs ready for display, as
+python-swiftclient's ``stat_account`` / ``stat_container`` / ``stat_object``
+helpers build them, with the user metadata (``Meta <Key>``) included. The
+pure builders (:func:`account_items`, ...) turn response headers into items;
+the jobs make the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from swiftsvc._pools import Job
+from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.options import Options
+from swiftsvc.results import Action, Result, failure, success
+
+if TYPE_CHECKING:
+    from swiftsvc.http.connection import Connection
+    from swiftsvc.ops._context import CallContext
+
+Item = tuple[str, Any]
+
+_POLICY_PREFIX = "x-account-storage-policy-"
+_POLICY_QUOTA_PREFIX = "x-account-quota-bytes-policy-"
+
+
+def human_size(value: object, human: bool) -> str:
+    """python-swiftclient's ``prt_bytes``, without its padding: ``'1536'`` or ``'1.5K'``."""
+    if not human:
+        return str(value)
+    number = float(str(value))
+    suffix = ""
+    for candidate in "KMGTPEZY":
+        if number <= 1023:
+            break
+        number /= 1024.0
+        suffix = candidate
+    if not suffix:
+        return str(value)
+    if number >= 10:
+        return f"{int(number)}{suffix}"
+    return f"{number:.1f}{suffix}"
+
+
+def meta_items(headers: Mapping[str, str], prefix: str) -> list[Item]:
+    """``Meta <Key>`` items for the user metadata headers starting with ``prefix``."""
+    return [
+        (f"Meta {name[len(prefix):].title()}", value)
+        for name, value in sorted(headers.items())
+        if name.startswith(prefix)
+    ]
+
+
+def account_name(storage_url: str) -> str:
+    return storage_url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def account_items(headers: Mapping[str, str], account: str, *, human: bool = False) -> list[Item]:
+    items: list[Item] = [
+        ("Account", account),
+        ("Containers", int(headers.get("x-account-container-count", 0))),
+        ("Objects", human_size(headers.get("x-account-object-count", 0), human)),
+        ("Bytes", human_size(headers.get("x-account-bytes-used", 0), human)),
+    ]
+    quota = headers.get("x-account-meta-quota-bytes")
+    if quota:
+        items.append(("Quota Bytes", human_size(quota, human)))
+    policies = sorted(
+        {
+            name[len(_POLICY_PREFIX):].rsplit("-", 2)[0]
+            for name in headers
+            if name.startswith(_POLICY_PREFIX)
+        }
+    )
+    for policy in policies:
+        base = _POLICY_PREFIX + policy
+        if base + "-container-count" in headers:
+            items.append(
+                (f'Containers in policy "{policy}"',
+                 human_size(headers[base + "-container-count"], human))
+            )
+        items.append(
+            (f'Objects in policy "{policy}"', human_size(headers.get(base + "-object-count", 0),
+                                                        human))
+        )
+        items.append(
+            (f'Bytes in policy "{policy}"', human_size(headers.get(base + "-bytes-used", 0),
+                                                      human))
+        )
+        quota = headers.get(_POLICY_QUOTA_PREFIX + policy)
+        if quota:
+            items.append((f'Quota Bytes for policy "{policy}"', human_size(quota, human)))
+    items.extend(
+        item for item in meta_items(headers, "x-account-meta-") if item[0] != "Meta Quota-Bytes"
+    )
+    return items
+
+
+def container_items(
+    headers: Mapping[str, str], account: str, container: str, *, human: bool = False
+) -> list[Item]:
+    return [
+        ("Account", account),
+        ("Container", container),
+        ("Objects", human_size(headers.get("x-container-object-count", 0), human)),
+        ("Bytes", human_size(headers.get("x-container-bytes-used", 0), human)),
+        ("Read ACL", headers.get("x-container-read", "")),
+        ("Write ACL", headers.get("x-container-write", "")),
+        ("Sync To", headers.get("x-container-sync-to", "")),
+        ("Sync Key", headers.get("x-container-sync-key", "")),
+        *meta_items(headers, "x-container-meta-"),
+    ]
+
+
+def object_items(
+    headers: Mapping[str, str], account: str, container: str, obj: str, *, human: bool = False
+) -> list[Item]:
+    return [
+        ("Account", account),
+        ("Container", container),
+        ("Object", obj),
+        ("Content Type", headers.get("content-type")),
+        ("Content Length", human_size(headers.get("content-length", 0), human)),
+        ("Last Modified", headers.get("last-modified")),
+        ("ETag", headers.get("etag")),
+        ("Manifest", headers.get("x-object-manifest")),
+        *meta_items(headers, "x-object-meta-"),
+    ]
+
+
+# ------------------------------------------------------------------ actions
+
+
+def stat_account(conn: Connection, options: Options) -> Result:
+    """HEAD the account; a missing account raises :class:`SwiftError`."""
+    try:
+        response = conn.head_account(headers=dict(options.header) or None)
+    except ClientException as error:
+        if error.http_status == 404:
+            raise SwiftError("Account not found", exc=error) from error
+        return failure(Action.STAT_ACCOUNT, error, container=None, object=None)
+    headers = dict(response.headers)
+    items = account_items(headers, account_name(conn.storage_url), human=options.human)
+    return success(
+        Action.STAT_ACCOUNT, response=response, container=None, object=None,
+        items=items, headers=headers,
+    )
+
+
+def stat_container(conn: Connection, container: str, options: Options) -> Result:
+    """HEAD ``container``; a missing container raises :class:`SwiftError`."""
+    try:
+        response = conn.head_container(container, headers=dict(options.header) or None)
+    except ClientException as error:
+        if error.http_status == 404:
+            raise SwiftError(
+                f"Container {container!r} not found", container=container, exc=error
+            ) from error
+        return failure(Action.STAT_CONTAINER, error, container=container, object=None)
+    headers = dict(response.headers)
+    items = container_items(
+        headers, account_name(conn.storage_url), container, human=options.human
+    )
+    return success(
+        Action.STAT_CONTAINER, response=response, container=container, object=None,
+        items=items, headers=headers,
+    )
+
+
+def version_query(options: Options) -> dict[str, str] | None:
+    return {"version-id": options.version_id} if options.version_id is not None else None
+
+
+def stat_object(conn: Connection, container: str, obj: str, options: Options) -> Result:
+    """Job: HEAD one object (object_dd pool)."""
+    response = conn.head_object(
+        container, obj, headers=dict(options.header) or None, query=version_query(options)
+    )
+    headers = dict(response.headers)
+    items = object_items(
+        headers, account_name(conn.storage_url), container, obj, human=options.human
+    )
+    return success(
+        Action.STAT_OBJECT, response=response, container=container, object=obj,
+        items=items, headers=headers,
+    )
+
+
+def _stat_object_failed(container: str, obj: str) -> Callable[[BaseException], Result]:
+    def result(error: BaseException) -> Result:
+        return failure(Action.STAT_OBJECT, error, container=container, object=obj)
+
+    return result
+
+
+def plan_objects(ctx: CallContext, container: str, objects: Iterable[str]) -> Iterator[Job]:
+    """One HEAD job per object on the object download/delete pool."""
+    for name in objects:
+        yield Job(
+            ctx.pools.object_dd,
+            stat_object,
+            (container, name, ctx.options),
+            on_error=_stat_object_failed(container, name),
+        )

@@ -1,0 +1,145 @@
+"""What the object jobs of an upload share: the task, its headers, results, remote facts.
+
+The jobs themselves are in :mod:`swiftsvc.ops.upload_files` (local files and
+pseudo-directory markers) and :mod:`swiftsvc.ops.upload_stream` (file-like
+objects); :mod:`swiftsvc.ops.upload` plans them.
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.ops.remote_objects import (
+    Existing,
+    RemoteObject,
+    needs_head,
+    remote_from_headers,
+)
+from swiftsvc.ops.segments import (
+    manifest_count_problem,
+    max_file_size,
+    segment_container_name,
+    segment_layout,
+    segment_size_problem,
+)
+from swiftsvc.ops.upload_large import LargeTarget
+from swiftsvc.options import Options
+from swiftsvc.sources import UploadItem
+
+if TYPE_CHECKING:
+    from swiftsvc.http.connection import Connection
+    from swiftsvc.ops._context import CallContext
+    from swiftsvc.ops.upload_stream import StreamBudget
+
+
+@dataclass(frozen=True, slots=True)
+class CallShared:
+    """What every job of one upload call shares."""
+
+    budget: StreamBudget  # stream segment buffers alive at once
+    # the cluster's /info, fetched once by the planner ({} when unavailable):
+    # jobs never ask for it themselves, from every worker thread
+    capabilities: Mapping[str, Any]
+
+    @property
+    def max_file_size(self) -> int:
+        return max_file_size(self.capabilities)
+
+
+@dataclass(frozen=True, slots=True)
+class UploadTask:
+    """One item of an upload call, with what the planner learnt about it."""
+
+    ctx: CallContext
+    container: str
+    item: UploadItem
+    options: Options  # the item's own, use_slo resolved
+    existing: Existing  # from the planner's listing, or UNKNOWN
+    shared: CallShared
+
+
+def object_headers(options: Options, mtime: str | None) -> dict[str, str]:
+    """Headers of an uploaded object: its mtime, then ``meta``, then ``header``."""
+    headers: dict[str, str] = {}
+    if mtime is not None and not options.ignore_mtime:
+        headers["X-Object-Meta-Mtime"] = mtime
+    for key, value in options.meta:
+        headers[f"X-Object-Meta-{key}"] = value
+    for key, value in options.header:
+        headers[key] = value
+    return headers
+
+
+def object_fields(task: UploadTask, headers: Mapping[str, str] | None) -> dict[str, Any]:
+    return {
+        "container": task.container,
+        "object": task.item.object_name,
+        "path": task.item.path,
+        "status": None,
+        "large_object": False,
+        "manifest_response_dict": None,
+        "headers": dict(headers or {}),
+    }
+
+
+def marker_fields(task: UploadTask, headers: Mapping[str, str] | None) -> dict[str, Any]:
+    return {
+        "container": task.container,
+        "object": task.item.object_name,
+        "path": task.item.path,
+        "headers": dict(headers or {}),
+    }
+
+
+def local_error(item: UploadItem) -> BaseException:
+    assert item.error is not None
+    return os_error(item, item.error)
+
+
+def os_error(item: UploadItem, error: OSError) -> BaseException:
+    if error.errno == errno.ENOENT:
+        return SwiftError(f"Local file {item.path!r} not found", exc=error)
+    return error
+
+
+
+def learn_remote(
+    conn: Connection, task: UploadTask, local_size: int | None, *, skippable: bool
+) -> RemoteObject | None:
+    """What the upload would overwrite: the planner's answer, or a HEAD when needed."""
+    existing = task.existing
+    if not needs_head(task.options, local_size, existing, skippable=skippable):
+        return existing if isinstance(existing, RemoteObject) else None
+    try:
+        response = conn.head_object(task.container, task.item.object_name)
+    except ClientException as error:
+        if error.http_status == 404:
+            return None
+        raise
+    return remote_from_headers(response.headers)
+
+
+def large_target(
+    task: UploadTask, mtime: str, size: int | None, headers: Mapping[str, str],
+    old: list[tuple[str, str]],
+) -> LargeTarget | str:
+    """The segmented upload of ``task``, or why the cluster would refuse it."""
+    options = task.options
+    assert options.segment_size is not None
+    slo = bool(options.use_slo)
+    layout = segment_layout(
+        task.item.object_name,
+        segment_container=segment_container_name(task.container, options.segment_container),
+        mtime=mtime, size=size, segment_size=options.segment_size, slo=slo,
+    )
+    problem = segment_size_problem(options.segment_size, task.shared.max_file_size)
+    if problem is None and slo and size is not None:
+        problem = manifest_count_problem(layout.count, task.shared.capabilities)
+    if problem is not None:
+        return problem
+    return LargeTarget(task.ctx, task.container, task.item.object_name, task.item.path,
+                       options, layout, slo, headers, frozenset(old))

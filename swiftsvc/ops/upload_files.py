@@ -1,0 +1,172 @@
+"""Object jobs for local files and pseudo-directory markers (planning: :mod:`swiftsvc.ops.upload`).
+
+A file job learns what it would overwrite (the planner's listing, or a HEAD
+when a decision needs one), decides whether to skip (``skip_identical``,
+``changed``), uploads plainly or in segments (:mod:`swiftsvc.ops.upload_large`)
+and finally deletes the overwritten large object's segments the new object
+does not use.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from swiftsvc._hashing import HashingReader, hash_range, hash_stream
+from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.ops.large_objects import SegmentRef, manifest_entries
+from swiftsvc.ops.remote_objects import (
+    DIRECTORY_CONTENT_TYPE,
+    RemoteObject,
+    cleanup_needed,
+    identical_ranges,
+    is_dir_marker,
+    unchanged,
+)
+from swiftsvc.ops.segments import (
+    UploadMode,
+    mtime_value,
+    segments_to_delete,
+    too_large_message,
+    upload_mode,
+)
+from swiftsvc.ops.upload_common import (
+    UploadTask,
+    large_target,
+    learn_remote,
+    local_error,
+    marker_fields,
+    object_fields,
+    object_headers,
+    os_error,
+)
+from swiftsvc.ops.upload_large import checked_etag, delete_segments, upload_file_segments
+from swiftsvc.results import Action, Result, Status, failure, success
+
+if TYPE_CHECKING:
+    from swiftsvc.http.connection import Connection
+
+
+def upload_file(conn: Connection, task: UploadTask) -> Result:
+    item, options, ctx = task.item, task.options, task.ctx
+    if item.error is not None:
+        return failure(Action.UPLOAD_OBJECT, local_error(item), **object_fields(task, None))
+    assert item.path is not None and item.size is not None and item.mtime is not None
+    mtime = mtime_value(item.mtime)
+    headers = object_headers(options, mtime)
+    fields = object_fields(task, headers)
+    try:
+        remote = learn_remote(conn, task, item.size, skippable=True)
+        chunks: list[SegmentRef] = []
+        if remote is not None and remote.is_manifest and (
+            options.skip_identical or cleanup_needed(options, remote)
+        ):
+            chunks = manifest_entries(
+                conn, task.container, item.object_name, remote.manifest_headers()
+            )
+        local_md5: str | None = None
+        if options.skip_identical and remote is not None:
+            identical, local_md5 = _identical(item.path, item.size, remote, chunks)
+            if identical:
+                return _skipped(Status.SKIPPED_IDENTICAL, fields, remote)
+        if unchanged(options, item.size, mtime, remote):
+            return _skipped(Status.SKIPPED_CHANGED, fields, remote)
+        old = [(c.container, c.obj) for c in chunks] if cleanup_needed(options, remote) else []
+        limit = task.shared.max_file_size
+        mode = upload_mode(item.size, options.segment_size, limit)
+        if mode is UploadMode.TOO_LARGE:
+            problem = SwiftError(too_large_message(item.size, limit),
+                                 container=task.container, obj=item.object_name)
+            return failure(Action.UPLOAD_OBJECT, problem, **fields)
+        if mode is UploadMode.SEGMENTED:
+            target = large_target(task, mtime, item.size, headers, old)
+            if isinstance(target, str):
+                problem = SwiftError(target, container=task.container, obj=item.object_name)
+                return failure(Action.UPLOAD_OBJECT, problem, **fields)
+            result, used = upload_file_segments(conn, target)
+        else:
+            result, used = _put_file(conn, task, headers, local_md5), []
+    except ClientException as error:
+        return failure(Action.UPLOAD_OBJECT, error, **fields)
+    except OSError as error:
+        return failure(Action.UPLOAD_OBJECT, os_error(item, error), **fields)
+    if result["success"] and old:
+        delete_segments(conn, ctx, segments_to_delete(old, used))
+    return result
+
+
+def _put_file(
+    conn: Connection, task: UploadTask, headers: dict[str, str], local_md5: str | None
+) -> Result:
+    item, options = task.item, task.options
+    assert item.path is not None
+    sent = dict(headers)
+    if local_md5 is not None and options.checksum:
+        sent["ETag"] = local_md5  # known already (skip_identical hashed the file)
+    progress = task.ctx.events.byte_counter(
+        Action.UPLOAD_OBJECT, task.container, item.object_name
+    )
+    with open(item.path, "rb") as fp:
+        reader = HashingReader(fp, item.size, checksum=options.checksum and local_md5 is None)
+        response = conn.put_object(
+            task.container, item.object_name, reader,
+            headers=sent, content_length=item.size, on_progress=progress,
+        )
+    checked_etag(response, local_md5 or reader.hexdigest(), options.checksum,
+                 f"object {item.object_name!r}")
+    return success(Action.UPLOAD_OBJECT, response=response,
+                   **{**object_fields(task, headers), "status": Status.UPLOADED.value})
+
+
+def _identical(
+    path: str, size: int, remote: RemoteObject, chunks: list[SegmentRef]
+) -> tuple[bool, str | None]:
+    """Whether the local file equals the object (segment by segment for manifests).
+
+    Also returns the file's MD5 when it was computed whole, so the upload
+    that may follow can send it as the ETag without reading the file twice.
+    """
+    if not remote.is_manifest:
+        if remote.size != size:
+            return False, None
+        with open(path, "rb") as fp:
+            local = hash_stream(fp)
+        return local == remote.etag, local
+    ranges = identical_ranges(chunks, size)
+    if ranges is None:
+        return False, None
+    return all(hash_range(path, start, length) == md5 for start, length, md5 in ranges), None
+
+
+def _skipped(status: Status, fields: dict[str, Any], remote: RemoteObject | None) -> Result:
+    large = remote is not None and remote.is_manifest
+    return success(Action.UPLOAD_OBJECT, attempts=(),
+                   **{**fields, "status": status.value, "large_object": large})
+
+
+def create_dir_marker(conn: Connection, task: UploadTask) -> Result:
+    """An empty ``application/directory`` object (python-swiftclient's dir marker)."""
+    item, options = task.item, task.options
+    if item.error is not None:
+        return failure(Action.CREATE_DIR_MARKER, local_error(item), **marker_fields(task, None))
+    mtime = mtime_value(item.mtime if item.mtime is not None else round(time.time()))
+    headers = {} if options.ignore_mtime else {"X-Object-Meta-Mtime": mtime}
+    fields = marker_fields(task, headers)
+    try:
+        if options.changed:
+            try:
+                head = conn.head_object(task.container, item.object_name)
+            except ClientException as error:
+                if error.http_status != 404:
+                    raise
+            else:
+                if is_dir_marker(head.headers, mtime):
+                    return success(Action.CREATE_DIR_MARKER, response=head,
+                                   status=Status.SKIPPED_CHANGED.value, **fields)
+        response = conn.put_object(
+            task.container, item.object_name, b"",
+            headers={**headers, "Content-Type": DIRECTORY_CONTENT_TYPE}, content_length=0,
+        )
+    except ClientException as error:
+        return failure(Action.CREATE_DIR_MARKER, error, **fields)
+    return success(Action.CREATE_DIR_MARKER, response=response, **fields)

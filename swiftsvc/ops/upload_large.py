@@ -1,0 +1,366 @@
+"""Segmented uploads: segments in parallel on the segment pool, then the manifest.
+
+The object job (object_uu pool) submits one job per segment to the segment
+pool and waits for them: different pools, so no deadlock. Each segment's
+MD5 is checked against the ETag the server returns, and its
+``upload_segment`` result is emitted on the call's stream as it lands.
+
+- Files: each segment job opens the file and streams its byte range; a
+  segment left by an interrupted earlier run (same name, same size) whose
+  MD5 matches the local range is reused instead of sent again (resume).
+- Streams: buffers read one segment at a time by
+  :class:`~swiftsvc.ops.upload_stream.SegmentReader`, whose budget bounds
+  the buffers alive at once (about ``segment_threads``), so a stream of any
+  length uploads in bounded memory.
+
+No orphans: every segment is registered in the upload's ledger before it is
+sent, and if any segment or the manifest fails, the registered segments are
+deleted (unless ``leave_segments``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import CancelledError, Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from swiftsvc._hashing import HashingReader, hash_range, md5_hex
+from swiftsvc._pools import Cancelled
+from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.http.response import Response
+from swiftsvc.ops.delete_jobs import delete_segment_job
+from swiftsvc.ops.large_objects import iter_dlo_segments
+from swiftsvc.ops.segments import (
+    SEGMENT_CONTENT_TYPE,
+    SegmentDone,
+    SegmentLayout,
+    existing_segments,
+    location_ref,
+    reuse_candidate,
+    slo_manifest,
+)
+from swiftsvc.options import Options
+from swiftsvc.results import Action, Result, Status, failure, success
+
+if TYPE_CHECKING:
+    from swiftsvc.http.connection import Connection
+    from swiftsvc.ops._context import CallContext
+
+SegmentRef = tuple[str, str]  # (container, name)
+
+
+@dataclass(frozen=True, slots=True)
+class LargeTarget:
+    """One segmented upload: where it goes and how it is cut."""
+
+    ctx: CallContext
+    container: str
+    obj: str
+    path: str | None
+    options: Options
+    layout: SegmentLayout
+    slo: bool
+    headers: Mapping[str, str]  # for the manifest
+    # segments of the object being overwritten: never deleted on failure
+    protected: frozenset[SegmentRef] = frozenset()
+
+
+@dataclass(slots=True)
+class _Ledger:
+    """Segments this upload sent (registered before each PUT), for cleanup on failure."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sent: list[SegmentRef] = field(default_factory=list)
+    failed: threading.Event = field(default_factory=threading.Event)
+
+    def register(self, ref: SegmentRef) -> None:
+        with self.lock:
+            self.sent.append(ref)
+
+
+@dataclass(frozen=True, slots=True)
+class _SegmentJob:
+    target: LargeTarget
+    ledger: _Ledger
+    index: int
+    size: int
+    reuse_md5: str | None = None  # file segments: a leftover segment to reuse if it matches
+    data: bytes | None = None  # stream segments: the buffer
+
+
+def segment_job(conn: Connection, job: _SegmentJob) -> SegmentDone:
+    """Job (segment pool): upload (or reuse) one segment and emit its result."""
+    target, index = job.target, job.index
+    fields: dict[str, Any] = {
+        "for_container": target.container,
+        "for_object": target.obj,
+        "segment_index": index,
+        "segment_size": job.size,
+        "segment_location": target.layout.location(index),
+        "log_line": f"{target.obj} segment {index}",
+    }
+    try:
+        done, response = _send_segment(conn, job)
+    except BaseException as error:
+        job.ledger.failed.set()
+        target.ctx.stream.emit(failure(Action.UPLOAD_SEGMENT, error, **fields))
+        raise
+    status = Status.SKIPPED_IDENTICAL if done.reused else Status.UPLOADED
+    target.ctx.stream.emit(
+        success(
+            Action.UPLOAD_SEGMENT,
+            response=response,
+            attempts=() if response is None else None,
+            segment_etag=done.etag,
+            reused=done.reused,
+            status=status.value,
+            **fields,
+        )
+    )
+    return done
+
+
+def _send_segment(conn: Connection, job: _SegmentJob) -> tuple[SegmentDone, Response | None]:
+    target, index, layout = job.target, job.index, job.target.layout
+    location = layout.location(index)
+    if job.data is None and target.path is not None:
+        start, length = layout.range(index)
+        if job.reuse_md5 is not None and hash_range(target.path, start, length) == job.reuse_md5:
+            return SegmentDone(index, location, job.reuse_md5, length, reused=True), None
+    headers = {"Content-Type": SEGMENT_CONTENT_TYPE}
+    progress = target.ctx.events.byte_counter(
+        Action.UPLOAD_SEGMENT, target.container, target.obj, index
+    )
+    # registered before sending: a PUT that fails midway may still have landed
+    job.ledger.register((layout.segment_container, layout.name(index)))
+    if job.data is not None:
+        local = md5_hex(job.data)
+        if target.options.checksum:
+            headers["ETag"] = local  # the server refuses a corrupted segment itself
+        response = conn.put_object(
+            layout.segment_container, layout.name(index), job.data,
+            headers=headers, content_length=len(job.data), on_progress=progress,
+        )
+        local_md5: str | None = local
+    else:
+        assert target.path is not None
+        start, length = layout.range(index)
+        with open(target.path, "rb") as fp:
+            fp.seek(start)
+            reader = HashingReader(fp, length, checksum=target.options.checksum)
+            response = conn.put_object(
+                layout.segment_container, layout.name(index), reader,
+                headers=headers, content_length=length, on_progress=progress,
+            )
+        local_md5 = reader.hexdigest()
+    etag = checked_etag(response, local_md5, target.options.checksum, f"segment {index}")
+    return SegmentDone(index, location, etag, job.size), response
+
+
+def checked_etag(response: Response, local_md5: str | None, checksum: bool, what: str) -> str:
+    """The ETag the server returned, after comparing it with the MD5 of what was sent."""
+    etag = response.headers.get("etag", "").strip('"')
+    if checksum and local_md5 is not None and etag and etag != local_md5:
+        raise SwiftError(
+            f"{what}: upload verification failed: md5 mismatch, local {local_md5} != "
+            f"remote {etag} (the remote copy has not been removed)"
+        )
+    return etag or (local_md5 or "")
+
+
+# ------------------------------------------------------------ object jobs
+
+
+def upload_file_segments(conn: Connection, target: LargeTarget) -> tuple[Result, list[SegmentRef]]:
+    """Upload a local file as segments plus a manifest; (upload_object result, segments used)."""
+    assert target.path is not None
+    layout = target.layout
+    leftovers = _leftovers(conn, layout)
+    ledger = _Ledger()
+    indexes = iter(range(layout.count))
+
+    def next_job() -> _SegmentJob | None:
+        index = next(indexes, None)
+        if index is None:
+            return None
+        size = layout.range(index)[1]
+        reuse = reuse_candidate(leftovers, index, size)
+        return _SegmentJob(target, ledger, index, size, reuse_md5=reuse)
+
+    futures = _submit_all(target.ctx, next_job, ledger, release=None)
+    return _finish(conn, target, ledger, futures)
+
+
+def upload_stream_segments(
+    conn: Connection,
+    target: LargeTarget,
+    take: Callable[[], bytes | None],
+    release: Callable[[], None],
+) -> tuple[Result, list[SegmentRef]]:
+    """Upload buffers as segments plus a manifest.
+
+    ``take`` returns the next buffer read from the stream (None at its end);
+    ``release`` is called once per buffer when it is no longer needed (see
+    :class:`~swiftsvc.ops.upload_stream.SegmentReader`).
+    """
+    ledger = _Ledger()
+    counter = iter(range(1 << 62))
+
+    def next_job() -> _SegmentJob | None:
+        data = take()
+        if data is None:
+            return None
+        return _SegmentJob(target, ledger, next(counter), len(data), data=data)
+
+    futures = _submit_all(target.ctx, next_job, ledger, release=release)
+    return _finish(conn, target, ledger, futures)
+
+
+def _leftovers(conn: Connection, layout: SegmentLayout) -> dict[int, tuple[int, str]]:
+    """Segments of this very layout already in the cluster (an interrupted earlier run)."""
+    try:
+        return existing_segments(
+            layout, iter_dlo_segments(conn, layout.segment_container, layout.prefix)
+        )
+    except ClientException as error:
+        if error.http_status == 404:
+            return {}
+        raise
+
+
+def _submit_all(
+    ctx: CallContext,
+    next_job: Callable[[], _SegmentJob | None],
+    ledger: _Ledger,
+    *,
+    release: Callable[[], None] | None,
+) -> list[Future[SegmentDone]]:
+    """Submit segment jobs until they run out, one fails, or the call is cancelled.
+
+    ``release`` gives a job's budget slot back once the job is over (or was
+    never submitted). No reference to a submitted job stays here, so a
+    stream buffer is freed as soon as its segment is sent.
+    """
+    futures: list[Future[SegmentDone]] = []
+    while not ledger.failed.is_set() and not ctx.scope.cancelled:
+        try:
+            job = next_job()
+        except Cancelled:
+            break
+        if job is None:
+            break
+        try:
+            future = ctx.pools.segment.submit(ctx.scope, segment_job, job)
+        except Cancelled:
+            if release is not None:
+                release()
+            break
+        finally:
+            del job
+        if release is not None:
+            future.add_done_callback(lambda _f: release())
+        futures.append(future)
+    return futures
+
+
+def _finish(
+    conn: Connection, target: LargeTarget, ledger: _Ledger, futures: list[Future[SegmentDone]]
+) -> tuple[Result, list[SegmentRef]]:
+    done: list[SegmentDone] = []
+    error: BaseException | None = None
+    for future in futures:
+        try:
+            done.append(future.result())
+        except CancelledError:
+            error = error or Cancelled("cancelled before all segments were uploaded")
+        except Exception as exc:
+            error = error or exc
+    if error is None and target.ctx.scope.cancelled:
+        error = Cancelled("cancelled before all segments were uploaded")
+    fields = _object_fields(target, done)
+    if error is not None:
+        _clean_up(conn, target, ledger)
+        problem = SwiftError(
+            f"Aborting manifest creation because not all segments could be uploaded: {error}",
+            container=target.container, obj=target.obj, exc=error,
+        )
+        return failure(Action.UPLOAD_OBJECT, problem, attempts=(), **fields), []
+    try:
+        response = _put_manifest(conn, target, done)
+    except ClientException as exc:
+        _clean_up(conn, target, ledger)
+        return failure(Action.UPLOAD_OBJECT, exc, **fields), []
+    fields["manifest_response_dict"] = response.response_dict()
+    result = success(Action.UPLOAD_OBJECT, response=response, status=Status.UPLOADED.value,
+                     **fields)
+    return result, [location_ref(d.location) for d in done]
+
+
+def _object_fields(target: LargeTarget, done: list[SegmentDone]) -> dict[str, Any]:
+    return {
+        "container": target.container,
+        "object": target.obj,
+        "path": target.path,
+        "large_object": True,
+        "headers": dict(target.headers),
+        "manifest_response_dict": None,
+        "segment_container": target.layout.segment_container,
+        "segment_count": len(done),
+        "segments_reused": sum(1 for d in done if d.reused),
+    }
+
+
+def _put_manifest(conn: Connection, target: LargeTarget, done: list[SegmentDone]) -> Response:
+    if target.slo:
+        return conn.put_object(
+            target.container, target.obj, slo_manifest(done),
+            headers=dict(target.headers), query={"multipart-manifest": "put"},
+        )
+    headers = {**target.headers, "X-Object-Manifest": target.layout.dlo_manifest()}
+    return conn.put_object(target.container, target.obj, b"", headers=headers, content_length=0)
+
+
+def _clean_up(conn: Connection, target: LargeTarget, ledger: _Ledger) -> None:
+    """After a failure: delete the segments this upload sent (unless leave_segments)."""
+    if target.options.leave_segments:
+        return
+    with ledger.lock:
+        refs = [ref for ref in ledger.sent if ref not in target.protected]
+    delete_segments(conn, target.ctx, refs)
+
+
+def delete_segments(conn: Connection, ctx: CallContext, refs: list[SegmentRef]) -> None:
+    """Delete segments, emitting a ``delete_segment`` result for each.
+
+    In parallel on the segment pool (this runs on object_uu); once the call is
+    cancelled (fail_fast after a failed segment, say) the pool takes no more
+    work, and the rest are deleted right here, so nothing is left behind.
+    """
+    futures: list[tuple[SegmentRef, Future[Result]]] = []
+    inline: list[SegmentRef] = []
+    for ref in refs:
+        if inline or ctx.scope.cancelled:
+            inline.append(ref)
+            continue
+        try:
+            futures.append((ref, ctx.pools.segment.submit(ctx.scope, delete_segment_job, *ref)))
+        except Cancelled:
+            inline.append(ref)
+    for ref, future in futures:
+        try:
+            ctx.stream.emit(future.result())
+        except CancelledError:
+            inline.append(ref)
+        except Exception as error:
+            ctx.stream.emit(_delete_failed(ref, error))
+    for ref in inline:
+        try:
+            ctx.stream.emit(delete_segment_job(conn, *ref))
+        except Exception as error:
+            ctx.stream.emit(_delete_failed(ref, error))
+
+
+def _delete_failed(ref: SegmentRef, error: BaseException) -> Result:
+    return failure(Action.DELETE_SEGMENT, error, container=ref[0], object=ref[1])

@@ -1,0 +1,362 @@
+"""The ``Service`` facade (python-swiftclient's ``SwiftService``).
+
+One Service owns one authenticator, shared by every connection, and four
+bounded pools (SPEC §1). Each public method is short: it checks its
+arguments and builds a :class:`~swiftsvc.ops._context.CallContext` *now*,
+so that bad arguments raise at the call rather than at the first ``next()``,
+then hands the work to an ``ops`` module and returns a dict or an iterator of
+result dicts in completion order.
+
+Cancellation: closing a result iterator early, :meth:`Service.cancel`, or a
+KeyboardInterrupt in the consuming thread cancels the call's scope, so its
+queued jobs never start and running ones stop at their next check.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from swiftsvc._pools import CancelScope, ResultStream, WorkerPool
+from swiftsvc.auth import build_authenticator
+from swiftsvc.errors import OptionError, SwiftError
+from swiftsvc.events import SILENT, Subscriber
+from swiftsvc.http import connection_factory, endpoint_path
+from swiftsvc.objects import PostObject, iter_named, iter_names
+from swiftsvc.ops import listing
+from swiftsvc.ops import post as post_op
+from swiftsvc.ops import stat as stat_op
+from swiftsvc.ops._context import CallContext, Pools
+from swiftsvc.ops.capabilities import CapabilitiesCache
+from swiftsvc.options import Options
+from swiftsvc.results import Result
+
+if TYPE_CHECKING:
+    from swiftsvc.auth.base import Authenticator
+    from swiftsvc.batch import Batch
+    from swiftsvc.http.connection import Connection, EndpointKind
+
+log = logging.getLogger(__name__)
+
+# how long close() waits for each pool's threads; a job checks its cancel
+# scope at least this often, so this is only reached by a stuck request
+_JOIN_TIMEOUT = 5.0
+# a Service nobody closed (garbage collected, interpreter exit): do not wait
+_FINALIZE_JOIN_TIMEOUT = 0.0
+
+
+class _Operation(Protocol):
+    """What ``swiftsvc.ops.{upload,download,delete,copy}`` provide."""
+
+    def validate(self, ctx: CallContext, container: Any, objects: Any) -> None: ...
+
+    def plan(self, ctx: CallContext, container: Any, objects: Any) -> Iterable[Any]: ...
+
+
+class _ConsumerConnections:
+    """One connection per consuming thread, for the requests a call makes
+    before (or instead of) handing work to the pools. Closed with the Service."""
+
+    def __init__(self, factory: Callable[[], Connection]) -> None:
+        self._factory = factory
+        self._local = threading.local()
+        self._all: list[Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._factory()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._all = self._all, []
+        for conn in connections:
+            try:
+                conn.close()
+            except Exception:  # closing is best effort; the socket goes anyway
+                log.debug("closing a connection failed", exc_info=True)
+
+
+def _shutdown(
+    pools: Pools,
+    connections: _ConsumerConnections,
+    authenticator: Authenticator,
+    scope_holder: list[CancelScope],
+    timeout: float,
+) -> None:
+    """Stop everything a Service started (shared by close() and the finalizer,
+    so it must not reference the Service itself)."""
+    for scope in scope_holder:
+        scope.cancel()
+    for pool in (pools.container, pools.object_uu, pools.object_dd, pools.segment):
+        pool.shutdown(timeout=timeout)
+    connections.close()
+    authenticator.close()
+
+
+class Service:
+    """A threaded Swift client service; drop-in for ``swiftclient.service.SwiftService``.
+
+    ``options`` override the defaults (SPEC §1); auth options not given fall
+    back to their environment variables, read now. ``progress`` receives
+    progress events (:mod:`swiftsvc.events`) of every call.
+    """
+
+    def __init__(
+        self, options: Mapping[str, Any] | None = None, *, progress: Subscriber | None = None
+    ) -> None:
+        if options is not None and not isinstance(options, Mapping):
+            raise OptionError(f"options must be a mapping, not {type(options).__name__}")
+        self._options = Options.from_service(options, os.environ)
+        # one authenticator for every connection: one token, one re-auth on 401
+        self._authenticator = build_authenticator(self._options)
+        factory = connection_factory(self._options, self._authenticator)
+        opts = self._options
+        self._pools = Pools(
+            container=WorkerPool("container", opts.container_threads, factory),
+            object_uu=WorkerPool("object_uu", opts.object_uu_threads, factory),
+            object_dd=WorkerPool("object_dd", opts.object_dd_threads, factory),
+            segment=WorkerPool("segment", opts.segment_threads, factory),
+        )
+        self._connections = _ConsumerConnections(factory)
+        # a list so that cancel() can swap in a fresh root while the finalizer
+        # still sees every root it must cancel
+        self._roots: list[CancelScope] = [CancelScope()]
+        self._events = SILENT.with_subscriber(progress)
+        self._capabilities = CapabilitiesCache(self._connections.get)
+        self._closed = False
+        self._finalizer = weakref.finalize(
+            self, _shutdown, self._pools, self._connections, self._authenticator, self._roots,
+            _FINALIZE_JOIN_TIMEOUT,
+        )
+
+    # ------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Cancel running calls, shut the pools down and join their threads."""
+        if self._closed:
+            return
+        self._closed = True
+        self._finalizer.detach()
+        _shutdown(
+            self._pools, self._connections, self._authenticator, self._roots, _JOIN_TIMEOUT
+        )
+
+    def cancel(self) -> None:
+        """Cancel every call in progress; later calls run normally."""
+        self._roots.append(CancelScope())
+        for scope in self._roots[:-1]:
+            scope.cancel()
+        del self._roots[:-1]
+
+    def get_endpoint(
+        self,
+        kind: str,
+        container: str | None = None,
+        obj: str | None = None,
+        full: bool = False,
+    ) -> str:
+        """The URL (``full``) or path of the account, a container or an object
+        (``kind``: ``"account"``, ``"container"`` or ``"object"``); authenticates
+        first if needed."""
+        if kind not in ("account", "container", "object"):
+            raise SwiftError(f"kind must be account, container or object, not {kind!r}")
+        storage_url = self._authenticator.get().storage_url
+        try:
+            return endpoint_path(
+                storage_url, cast("EndpointKind", kind), container, obj, full=full
+            )
+        except ValueError as error:
+            raise SwiftError(str(error), container=container, obj=obj) from error
+
+    @property
+    def auth_requests(self) -> int:
+        """How many authentication round trips this Service has made."""
+        return self._authenticator.auth_requests
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The service's options (a copy: changing it changes nothing)."""
+        return self._options.to_dict()
+
+    # ------------------------------------------------------------- plumbing
+
+    def _call(
+        self, options: Mapping[str, Any] | None, progress: Subscriber | None = None
+    ) -> CallContext:
+        """The context of one call: merged options, a child cancel scope, a stream."""
+        if self._closed:
+            raise SwiftError("the Service is closed")
+        if options is not None and not isinstance(options, Mapping):
+            raise OptionError(f"options must be a mapping, not {type(options).__name__}")
+        merged = self._options.merged(options)
+        scope = self._roots[-1].child()
+        events = self._events.with_subscriber(progress)
+        return CallContext(
+            options=merged,
+            pools=self._pools,
+            scope=scope,
+            stream=ResultStream(scope, fail_fast=merged.fail_fast, events=events),
+            connection=self._connections.get,
+            capabilities=self._capabilities.info,
+            events=events,
+        )
+
+    def _delegate(
+        self,
+        name: str,
+        container: Any,
+        objects: Any,
+        options: Mapping[str, Any] | None,
+        progress: Subscriber | None,
+    ) -> Iterator[Result]:
+        ctx = self._call(options, progress)
+        # imported on use: these modules depend on much of the package
+        operation = cast(_Operation, importlib.import_module(f"swiftsvc.ops.{name}"))
+        operation.validate(ctx, container, objects)
+        return self._owned(ctx.stream.run(operation.plan(ctx, container, objects)))
+
+    def _owned(self, results: Iterator[Result]) -> Iterator[Result]:
+        """``results``, keeping this Service alive while they are consumed:
+        ``for r in Service(o).stat(c, names)`` must not lose its pools to the
+        garbage collector half-way. Closing this closes ``results``."""
+        yield from results
+
+    # ------------------------------------------------------------ operations
+
+    def stat(
+        self,
+        container: str | None = None,
+        objects: Iterable[str] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Result | Iterator[Result]:
+        """``stat_account`` / ``stat_container`` dict, or an iterator of ``stat_object``."""
+        ctx = self._call(options)
+        if not container:
+            _no_objects_without_container(objects)
+            return stat_op.stat_account(ctx.connection(), ctx.options)
+        _check_container(container)
+        if not objects:
+            return stat_op.stat_container(ctx.connection(), container, ctx.options)
+        names = iter_names(objects, operation="stat")
+        return self._owned(ctx.stream.run(stat_op.plan_objects(ctx, container, names)))
+
+    def list(
+        self, container: str | None = None, options: Mapping[str, Any] | None = None
+    ) -> Iterator[Result]:
+        """Pages of the account or of ``container`` (``list_*_part``)."""
+        ctx = self._call(options)
+        if container is not None:
+            _check_container(container)
+        return self._owned(listing.list_results(ctx, container))
+
+    def post(
+        self,
+        container: str | None = None,
+        objects: Iterable[str | PostObject] | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Result | Iterator[Result]:
+        """``post_account`` / ``post_container`` dict, or an iterator of ``post_object``."""
+        ctx = self._call(options)
+        if not container:
+            _no_objects_without_container(objects)
+            return post_op.post_account(ctx.connection(), ctx.options)
+        _check_container(container)
+        if not objects:
+            return post_op.post_container(ctx.connection(), container, ctx.options)
+        items = iter_named(objects, PostObject, operation="post")
+        return self._owned(ctx.stream.run(post_op.plan_objects(ctx, container, items)))
+
+    def upload(
+        self,
+        container: str,
+        objects: Iterable[Any],
+        options: Mapping[str, Any] | None = None,
+        *,
+        progress: Subscriber | None = None,
+    ) -> Iterator[Result]:
+        """Upload paths, directories or ``UploadObject`` items (SPEC §2)."""
+        return self._delegate("upload", container, objects, options, progress)
+
+    def download(
+        self,
+        container: str | None = None,
+        objects: Iterable[str] | None = None,
+        options: Mapping[str, Any] | None = None,
+        *,
+        progress: Subscriber | None = None,
+    ) -> Iterator[Result]:
+        """Download objects, a container, or (with ``yes_all``) the account."""
+        return self._delegate("download", container, objects, options, progress)
+
+    def delete(
+        self,
+        container: str | None = None,
+        objects: Iterable[Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        *,
+        progress: Subscriber | None = None,
+    ) -> Iterator[Result]:
+        """Delete objects, a container, or (with ``yes_all``) the account."""
+        return self._delegate("delete", container, objects, options, progress)
+
+    def copy(
+        self,
+        container: str,
+        objects: Iterable[Any],
+        options: Mapping[str, Any] | None = None,
+        *,
+        progress: Subscriber | None = None,
+    ) -> Iterator[Result]:
+        """Copy objects (names or ``CopyObject`` items) to ``destination``."""
+        return self._delegate("copy", container, objects, options, progress)
+
+    def capabilities(self, url: str | None = None, refresh_cache: bool = False) -> Result:
+        """The cluster's ``/info`` (``capabilities`` dict), cached per Service and URL."""
+        if self._closed:
+            raise SwiftError("the Service is closed")
+        return dict(self._capabilities.result(url, refresh=refresh_cache))
+
+    def batch(self, options: Mapping[str, Any] | None = None) -> Batch:
+        """Queue small uploads and deletes, sent in the fewest requests on leaving the block."""
+        from swiftsvc.batch import Batch
+
+        self._call(options)  # check the options now
+        return Batch(lambda: self._call(options))
+
+
+SwiftService = Service
+
+
+def _check_container(container: object) -> None:
+    if not isinstance(container, str):
+        raise SwiftError(f"container names must be strings, not {type(container).__name__}")
+    if "/" in container:
+        raise SwiftError(f"container name {container!r} must not contain '/'", container=container)
+
+
+def _no_objects_without_container(objects: object) -> None:
+    if objects:
+        raise SwiftError("Objects specified without container")

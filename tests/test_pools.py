@@ -1,0 +1,273 @@
+"""Unit tests of swiftsvc._pools: bounded pools, cancel scopes, the result stream."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import CancelledError
+from typing import Any
+
+import pytest
+
+from swiftsvc._pools import Cancelled, CancelScope, Job, ResultStream, WorkerPool
+from swiftsvc.events import Event, EventKind, EventSink
+from swiftsvc.results import Result
+
+
+class FakeConnection:
+    created = 0
+    lock = threading.Lock()
+
+    def __init__(self) -> None:
+        with FakeConnection.lock:
+            FakeConnection.created += 1
+            self.number = FakeConnection.created
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def pool() -> Iterator[WorkerPool[FakeConnection]]:
+    p: WorkerPool[FakeConnection] = WorkerPool("test", 3, FakeConnection)
+    yield p
+    p.shutdown(timeout=2)
+
+
+def ok(conn: FakeConnection, value: int) -> Result:
+    return {"action": "test", "success": True, "value": value}
+
+
+def fails(conn: FakeConnection, value: int) -> Result:
+    raise ValueError(f"job {value} failed")
+
+
+def failed_result(value: int) -> Any:
+    def make(error: BaseException) -> Result:
+        return {"action": "test", "success": False, "value": value, "error": error}
+
+    return make
+
+
+class TestWorkerPool:
+    def test_each_job_gets_its_threads_connection(self, pool: WorkerPool[FakeConnection]) -> None:
+        seen: dict[str, FakeConnection] = {}
+        lock = threading.Lock()
+
+        def record(conn: FakeConnection) -> None:
+            with lock:
+                previous = seen.setdefault(threading.current_thread().name, conn)
+            assert previous is conn
+            time.sleep(0.01)
+
+        futures = [pool.submit(CancelScope(), record) for _ in range(30)]
+        for future in futures:
+            future.result(timeout=5)
+        assert 1 <= len(seen) <= 3
+        assert len({id(c) for c in seen.values()}) == len(seen)
+
+    def test_no_thread_before_the_first_job(self) -> None:
+        p: WorkerPool[FakeConnection] = WorkerPool("idle", 4, FakeConnection)
+        assert p.threads == []
+        p.shutdown()
+
+    def test_try_submit_refuses_when_the_backlog_is_full(self) -> None:
+        p: WorkerPool[FakeConnection] = WorkerPool("tiny", 1, FakeConnection, backlog=2)
+        release = threading.Event()
+        scope = CancelScope()
+        first = p.submit(scope, lambda conn: release.wait(5))
+        second = p.submit(scope, lambda conn: None)
+        assert p.try_submit(scope, lambda conn: None) is None
+        release.set()
+        first.result(timeout=5)
+        second.result(timeout=5)
+        third = p.try_submit(scope, lambda conn: 3)
+        assert third is not None and third.result(timeout=5) == 3
+        p.shutdown()
+
+    def test_submit_waiting_for_a_slot_raises_when_cancelled(self) -> None:
+        p: WorkerPool[FakeConnection] = WorkerPool("tiny", 1, FakeConnection, backlog=1)
+        release = threading.Event()
+        scope = CancelScope()
+        blocker = p.submit(scope, lambda conn: release.wait(5))
+        threading.Timer(0.1, scope.cancel).start()
+        started = time.monotonic()
+        with pytest.raises(Cancelled):
+            p.submit(scope, lambda conn: None)
+        assert time.monotonic() - started < 1
+        release.set()
+        blocker.result(timeout=5)
+        p.shutdown()
+
+    def test_a_job_of_a_cancelled_scope_never_starts(self) -> None:
+        p: WorkerPool[FakeConnection] = WorkerPool("tiny", 1, FakeConnection)
+        release = threading.Event()
+        ran: list[int] = []
+        blocker = p.submit(CancelScope(), lambda conn: release.wait(5))
+        scope = CancelScope()
+        queued = p.submit(scope, lambda conn: ran.append(1))
+        scope.cancel()
+        release.set()
+        blocker.result(timeout=5)
+        with pytest.raises(CancelledError):
+            queued.result(timeout=5)
+        assert ran == []
+        p.shutdown()
+
+    def test_shutdown_joins_threads_and_closes_connections(self) -> None:
+        p: WorkerPool[FakeConnection] = WorkerPool("closing", 2, FakeConnection)
+        connections: list[FakeConnection] = []
+        futures = [p.submit(CancelScope(), lambda conn: connections.append(conn))
+                   for _ in range(4)]
+        for future in futures:
+            future.result(timeout=5)
+        threads = p.threads
+        p.shutdown(timeout=5)
+        assert not any(t.is_alive() for t in threads)
+        assert connections and all(c.closed for c in connections)
+        with pytest.raises(Cancelled):
+            p.submit(CancelScope(), lambda conn: None)
+
+    def test_worker_threads_are_daemons(self, pool: WorkerPool[FakeConnection]) -> None:
+        pool.submit(CancelScope(), lambda conn: None).result(timeout=5)
+        assert all(t.daemon for t in pool.threads)
+
+
+class TestCancelScope:
+    def test_cancelling_a_parent_cancels_children_not_the_reverse(self) -> None:
+        root = CancelScope()
+        child = root.child()
+        grandchild = child.child()
+        grandchild.cancel()
+        assert grandchild.cancelled and not child.cancelled and not root.cancelled
+        other = root.child()
+        root.cancel()
+        assert other.cancelled and child.cancelled
+        with pytest.raises(Cancelled):
+            other.check()
+
+
+class TestResultStream:
+    def test_results_arrive_in_completion_order(self, pool: WorkerPool[FakeConnection]) -> None:
+        def sleepy(conn: FakeConnection, value: int, delay: float) -> Result:
+            time.sleep(delay)
+            return ok(conn, value)
+
+        stream = ResultStream(CancelScope())
+        jobs = [Job(pool, sleepy, (1, 0.4)), Job(pool, sleepy, (2, 0.0)),
+                Job(pool, sleepy, (3, 0.2))]
+        assert [r["value"] for r in stream.run(jobs)] == [2, 3, 1]
+
+    def test_an_exception_becomes_the_jobs_failure_result(
+        self, pool: WorkerPool[FakeConnection]
+    ) -> None:
+        stream = ResultStream(CancelScope())
+        results = list(stream.run([Job(pool, fails, (7,), on_error=failed_result(7))]))
+        assert len(results) == 1
+        assert results[0]["success"] is False
+        assert isinstance(results[0]["error"], ValueError)
+
+    def test_an_exception_without_on_error_propagates(
+        self, pool: WorkerPool[FakeConnection]
+    ) -> None:
+        stream = ResultStream(CancelScope())
+        with pytest.raises(ValueError, match="job 1 failed"):
+            list(stream.run([Job(pool, fails, (1,))]))
+
+    def test_a_job_may_return_several_results_or_none(
+        self, pool: WorkerPool[FakeConnection]
+    ) -> None:
+        stream = ResultStream(CancelScope())
+        jobs = [Job(pool, lambda conn: [ok(conn, 1), ok(conn, 2)]), Job(pool, lambda conn: None)]
+        assert sorted(r["value"] for r in stream.run(jobs)) == [1, 2]
+
+    def test_emit_yields_early_results(self, pool: WorkerPool[FakeConnection]) -> None:
+        stream = ResultStream(CancelScope())
+
+        def with_progress(conn: FakeConnection) -> Result:
+            stream.emit({"action": "part", "success": True})
+            return ok(conn, 1)
+
+        actions = [r["action"] for r in stream.run([Job(pool, with_progress)])]
+        assert sorted(actions) == ["part", "test"]
+
+    def test_fail_fast_cancels_queued_work_after_the_first_failure(self) -> None:
+        p: WorkerPool[FakeConnection] = WorkerPool("one", 1, FakeConnection)
+        stream = ResultStream(CancelScope(), fail_fast=True)
+        ran: list[int] = []
+
+        def run(conn: FakeConnection, value: int) -> Result:
+            ran.append(value)
+            if value == 0:
+                raise ValueError("first fails")
+            return ok(conn, value)
+
+        jobs = (Job(p, run, (i,), on_error=failed_result(i)) for i in range(50))
+        results = list(stream.run(jobs))
+        p.shutdown()
+        assert results[0]["success"] is False
+        assert len(ran) < 10
+        # every job produced is still owed exactly one result
+        assert all(isinstance(r["error"], Cancelled) for r in results[1:] if not r["success"])
+        assert stream.scope.cancelled
+
+    def test_without_fail_fast_every_job_runs(self, pool: WorkerPool[FakeConnection]) -> None:
+        stream = ResultStream(CancelScope())
+        jobs = [Job(pool, fails if i == 0 else ok, (i,), on_error=failed_result(i))
+                for i in range(20)]
+        results = list(stream.run(jobs))
+        assert sum(r["success"] for r in results) == 19
+
+    def test_closing_the_generator_early_cancels_the_rest(self) -> None:
+        p: WorkerPool[FakeConnection] = WorkerPool("one", 1, FakeConnection)
+        ran: list[int] = []
+
+        def run(conn: FakeConnection, value: int) -> Result:
+            ran.append(value)
+            time.sleep(0.01)
+            return ok(conn, value)
+
+        scope = CancelScope()
+        results = ResultStream(scope).run(Job(p, run, (i,)) for i in range(1000))
+        next(results)
+        started = time.monotonic()
+        results.close()
+        assert scope.cancelled
+        time.sleep(0.1)
+        count = len(ran)
+        time.sleep(0.1)
+        assert len(ran) == count < 10
+        p.shutdown(timeout=2)
+        assert time.monotonic() - started < 1.5
+
+    def test_submission_is_lazy_and_bounded(self) -> None:
+        p: WorkerPool[FakeConnection] = WorkerPool("two", 2, FakeConnection)
+        produced = 0
+        max_ahead = 0
+        consumed = 0
+
+        def jobs() -> Iterator[Job]:
+            nonlocal produced, max_ahead
+            for i in range(300):
+                produced += 1
+                max_ahead = max(max_ahead, produced - consumed)
+                yield Job(p, ok, (i,))
+
+        for _ in ResultStream(CancelScope()).run(jobs()):
+            consumed += 1
+        p.shutdown()
+        assert consumed == 300
+        # the pool's backlog (2 x 2) plus one job waiting for a slot, plus
+        # results finished but not yet yielded
+        assert max_ahead <= 10
+
+    def test_done_and_failed_events_are_published(
+        self, pool: WorkerPool[FakeConnection]
+    ) -> None:
+        events: list[Event] = []
+        stream = ResultStream(CancelScope(), events=EventSink([events.append]))
+        jobs = [Job(pool, ok, (1,)), Job(pool, fails, (2,), on_error=failed_result(2))]
+        list(stream.run(jobs))
+        assert sorted(e.kind for e in events) == [EventKind.DONE, EventKind.FAILED]
