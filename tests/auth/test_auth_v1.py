@@ -89,7 +89,7 @@ def test_a_wrong_key_fails_fast_once_for_everyone(
         thread.join()
     with pytest.raises(AuthError):
         authenticator.get()  # later callers too, without asking again
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # no backoff storm
     assert len(errors) == 10
     assert fault_proxy.count(path="/auth/v1.0") == 1
     assert authenticator.auth_requests == 1

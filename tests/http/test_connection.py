@@ -190,3 +190,56 @@ def test_debug_log_redacts_the_token(
     assert swift_options["key"] not in caplog.text
     assert token not in str(caught.value) and token not in repr(caught.value)
     assert token not in repr(conn) and token not in repr(conn.authenticator.get())
+
+
+def test_a_body_shorter_than_its_length_fails_without_retries(
+    connect: Connect, swift_options: dict[str, str], container_name: str
+) -> None:
+    conn = connect(swift_options)
+    conn.put_container(container_name)
+    with pytest.raises(ClientException) as caught:
+        conn.put_object(container_name, "short", io.BytesIO(b"abc"), content_length=10)
+    assert "short of its length" in str(caught.value)
+    assert len(caught.value.attempts) == 1
+
+
+def test_one_tcp_connection_serves_many_requests(
+    connect: Connect, swift_options: dict[str, str], container_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import urllib3.connection
+
+    conn = connect(swift_options)
+    conn.put_container(container_name)
+    conn.put_object(container_name, "o", b"x" * 1000)
+    opened: list[object] = []
+    original = urllib3.connection.HTTPConnection.connect
+
+    def counting_connect(self: urllib3.connection.HTTPConnection) -> None:
+        opened.append(self)
+        original(self)
+
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "connect", counting_connect)
+    for _ in range(3):
+        conn.head_object(container_name, "o")
+        with conn.get_object(container_name, "o") as answer:  # type: ignore[attr-defined]
+            answer.read()
+        # closed unread: the little that is left is drained, the connection kept
+        conn.get_object(container_name, "o").close()
+        conn.get_container(container_name)
+    assert opened == []
+
+
+def test_bodies_are_not_content_decoded(
+    connect: Connect, swift_options: dict[str, str], container_name: str
+) -> None:
+    import gzip
+
+    conn = connect(swift_options)
+    conn.put_container(container_name)
+    packed = gzip.compress(b"hello " * 100)
+    conn.put_object(container_name, "z", packed, headers={"Content-Encoding": "gzip"})
+    whole = conn.request("GET", container_name, "z")
+    assert isinstance(whole, Response) and whole.body == packed
+    with conn.get_object(container_name, "z") as answer:  # type: ignore[attr-defined]
+        assert answer.read() == packed

@@ -72,7 +72,7 @@ def test_429_with_retry_after_waits_that_long(
     answer = conn.request("HEAD", container_name)
     waited = time.monotonic() - started
     assert answer.status == 204
-    assert 2.0 <= waited < 5.0
+    assert 2.0 <= waited < 15.0  # generous: CI machines are loaded
     assert [a.status for a in answer.attempts] == [429, 204]
 
 
@@ -82,7 +82,7 @@ def test_retry_after_is_capped_by_max_backoff(
     fault_proxy.respond(503, headers={"Retry-After": "30"}, method="HEAD", path=container_name)
     started = time.monotonic()
     conn.head_container(container_name)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 10.0  # not 30 s
 
 
 def test_ratelimit_is_not_retried_when_retry_on_ratelimit_is_off(
@@ -162,9 +162,9 @@ def test_a_seekable_file_is_rewound_for_the_retry(
 
 def test_timeout_then_retry(connect: Connect, proxied_options: dict[str, str],
                             fault_proxy: FaultProxy, container_name: str) -> None:
-    conn = connect(proxied_options, timeout=0.5)
+    conn = connect(proxied_options, timeout=1.5)
     conn.put_container(container_name)
-    fault_proxy.delay(2.0, method="HEAD", path=container_name)
+    fault_proxy.delay(4.0, method="HEAD", path=container_name)
     answer = conn.head_container(container_name)
     assert answer.status == 204
     assert answer.attempts[0].error and "Timeout" in answer.attempts[0].error
