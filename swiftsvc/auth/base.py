@@ -24,7 +24,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
+from swiftsvc._redact import redact_url
 from swiftsvc.errors import AuthError
 from swiftsvc.http.response import Attempt
 from swiftsvc.http.retry import RetryPolicy
@@ -123,6 +125,8 @@ class SharedAuthenticator(Authenticator):
         self._rounds = 0  # finished authentications, successful or not
         self._last_failure: AuthError | None = None
         self._permanent_failure: AuthError | None = None
+        # where the auth request goes, for error messages (set by subclasses)
+        self.auth_endpoint: str | None = None
 
     @property
     def auth_requests(self) -> int:
@@ -138,10 +142,10 @@ class SharedAuthenticator(Authenticator):
             if current is not None and _fresh(current):
                 return current  # another thread authenticated while we waited
             if self._permanent_failure is not None:
-                raise self._permanent_failure
+                raise _replay(self._permanent_failure)
             if self._rounds != rounds_seen and self._last_failure is not None:
                 # it failed while we waited: share that answer, do not ask again
-                raise self._last_failure
+                raise _replay(self._last_failure)
             try:
                 credentials = self._authenticate_with_retries()
             except _RetriesExhausted as exhausted:
@@ -204,7 +208,7 @@ class SharedAuthenticator(Authenticator):
     def failure(self, message: str, **kwargs: Any) -> AuthError:
         """An AuthError naming the scheme, the options used and where each came from."""
         return auth_error(message, self._options, scheme=self.scheme,
-                          options_used=self.options_used, **kwargs)
+                          options_used=self.options_used, url=self.auth_endpoint, **kwargs)
 
 
 def auth_error(
@@ -213,9 +217,12 @@ def auth_error(
     *,
     scheme: str,
     options_used: Sequence[str],
+    url: str | None = None,
     **kwargs: Any,
 ) -> AuthError:
     """An AuthError whose message says where each option came from.
+
+    ``url``, the auth endpoint, fills the ``http_*`` location fields.
 
     Leftover environment variables of another auth version are the classic
     cause of a failure, so the message lists the options that came from the
@@ -238,7 +245,22 @@ def auth_error(
     if ignored:
         notes.append("given but not used by this scheme: " + ", ".join(ignored))
     text = message + (f" [{'; '.join(notes)}]" if notes else "")
+    if url:
+        parts = urlsplit(redact_url(url))
+        kwargs.setdefault("http_scheme", parts.scheme)
+        kwargs.setdefault("http_host", parts.hostname or "")
+        kwargs.setdefault("http_port", parts.port or "")
+        kwargs.setdefault("http_path", parts.path)
     return AuthError(text, scheme=scheme, options_used=options_used, **kwargs)
+
+
+def _replay(error: AuthError) -> AuthError:
+    """A copy of ``error`` to raise again: raising one instance from many
+    threads would pile every raise onto its shared traceback."""
+    again = type(error).__new__(type(error))
+    again.__dict__.update(error.__dict__)
+    again.args = error.args
+    return again
 
 
 def _fresh(credentials: Credentials) -> bool:

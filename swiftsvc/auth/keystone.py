@@ -49,6 +49,12 @@ def versioned_auth_url(auth_url: str, scheme: str) -> str:
     return auth_url.rstrip("/") + ("/v2.0" if scheme == V2 else "/v3")
 
 
+def _token_url(auth_url: str, scheme: str) -> str:
+    """Where keystoneauth1 posts the credentials."""
+    base = versioned_auth_url(auth_url, scheme).rstrip("/")
+    return base + ("/tokens" if scheme == V2 else "/auth/tokens")
+
+
 def keystone_parameters(options: Options, scheme: str) -> tuple[dict[str, str], list[str]]:
     """The keystoneauth1 parameters for ``scheme`` and the option names they came from.
 
@@ -185,6 +191,8 @@ class KeystoneAuthenticator(SharedAuthenticator):
         self._interface = (options.os_endpoint_type or "public").removesuffix("URL")
         self._region = options.os_region_name or None
         self._http: requests.Session | None = None
+        if "auth_url" in params:
+            self.auth_endpoint = _token_url(params["auth_url"], scheme)
 
     def close(self) -> None:
         if self._http is not None:
@@ -203,11 +211,11 @@ class KeystoneAuthenticator(SharedAuthenticator):
         if self._http is None:
             self._http = self._transport.session()
         plugin = self._plugin_factory(self._params, self.scheme)
-        session = ks_session.Session(
-            auth=plugin, session=self._http, **self._transport.keystone_session_kwargs()
-        )
-        token_path = urlsplit(versioned_auth_url(self._params["auth_url"], self.scheme)).path
-        token_path += "/tokens" if self.scheme == V2 else "/auth/tokens"
+        settings = self._transport.keystone_session_kwargs()
+        # the session's verify includes a CA bundle named by the environment
+        settings["verify"] = self._http.verify
+        session = ks_session.Session(auth=plugin, session=self._http, **settings)
+        token_path = urlsplit(_token_url(self._params["auth_url"], self.scheme)).path
         started = time.monotonic()
         try:
             access = plugin.get_access(session)

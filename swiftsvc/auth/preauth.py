@@ -47,6 +47,7 @@ class PreauthAuthenticator(Authenticator):
                 self._options,
                 scheme=self.scheme,
                 options_used=self.options_used,
+                url=self._options.os_storage_url,
                 http_status=401,
             )
         return self._fallback.get()

@@ -39,6 +39,7 @@ class V1Authenticator(SharedAuthenticator):
         super().__init__(options, scheme=SCHEME, options_used=used, retry=retry)
         self._transport = transport
         self._session = session
+        self.auth_endpoint = self._auth_url
 
     def close(self) -> None:
         if self._session is not None:
@@ -74,11 +75,10 @@ class V1Authenticator(SharedAuthenticator):
         except (requests.ConnectionError, requests.Timeout) as error:
             attempt = Attempt("GET", path, None, "", {}, error=type(error).__name__,
                               elapsed=time.monotonic() - started)
-            raise TransientAuthFailure(f"{type(error).__name__} from {self._auth_url}",
-                                       attempt) from None
+            raise TransientAuthFailure(type(error).__name__, attempt) from None
         except requests.RequestException as error:
-            raise self.failure(f"v1.0 auth request to {self._auth_url} failed: "
-                               f"{type(error).__name__}: {error}") from None
+            raise self.failure(f"v1.0 auth request failed: {type(error).__name__}: {error}"
+                               ) from None
         headers = {name.lower(): value for name, value in answer.headers.items()}
         attempt = Attempt("GET", path, answer.status_code, answer.reason or "", headers,
                           headers.get("x-trans-id"), elapsed=time.monotonic() - started)
@@ -94,13 +94,8 @@ class V1Authenticator(SharedAuthenticator):
                 what = "answered without X-Storage-Url and X-Auth-Token: is auth a v1.0 URL?"
             else:
                 what = "failed"
-            parts = urlsplit(self._auth_url)
             raise self.failure(
                 f"v1.0 auth {what}",
-                http_scheme=parts.scheme,
-                http_host=parts.hostname or "",
-                http_port=parts.port or "",
-                http_path=path,
                 http_status=answer.status_code,
                 http_reason=answer.reason or "",
                 http_response_content=body[:200],
