@@ -67,7 +67,7 @@ class ClientException(Exception):
 
     def __str__(self) -> str:
         parts = [self.msg]
-        if self.http_status is not None or self.http_path:
+        if self.http_host:
             where = f"{self.http_scheme}://{self.http_host}"
             if self.http_port:
                 where += f":{self.http_port}"
