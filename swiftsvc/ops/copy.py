@@ -30,6 +30,7 @@ from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import CopyObject, copy_destination, iter_named
 from swiftsvc.ops.large_objects import parse_manifest_path
 from swiftsvc.ops.post import object_post_headers
+from swiftsvc.ops.upload import create_container_job
 from swiftsvc.options import Options
 from swiftsvc.results import Action, Result, failure, success
 
@@ -113,7 +114,9 @@ def plan(ctx: CallContext, container: str, objects: Iterable[Any]) -> Iterator[J
             created.add(target_container)
             # before any copy into it; from this (consumer) thread, so in order
             ctx.stream.emit(
-                create_container(ctx.connection(), target_container, policy_headers(options))
+                create_container_job(
+                    ctx.connection(), target_container, policy_headers(options), None
+                )
             )
         headers = object_post_headers(ctx.options, item.options)
         fields = {
@@ -134,17 +137,6 @@ def plan(ctx: CallContext, container: str, objects: Iterable[Any]) -> Iterator[J
 def policy_headers(options: Options) -> dict[str, str]:
     """The storage policy of ``header``, if any, for a container created by copy."""
     return {name: value for name, value in options.header if name.lower() == _POLICY}
-
-
-def create_container(conn: Connection, container: str, headers: dict[str, str]) -> Result:
-    """PUT a container (202 if it exists); a failure is a result, not an exception."""
-    try:
-        response = conn.put_container(container, headers=headers or None)
-    except ClientException as error:
-        return failure(Action.CREATE_CONTAINER, error, container=container, headers=headers)
-    return success(
-        Action.CREATE_CONTAINER, response=response, container=container, headers=headers
-    )
 
 
 def copy_object_job(
