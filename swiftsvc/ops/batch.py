@@ -15,26 +15,36 @@ Pure planning (:func:`batch_limits`, :func:`batchable`, :func:`group`,
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from swiftsvc._pools import Job
 from swiftsvc._tar import Archive, MemberChanged, TarMember
 from swiftsvc.errors import ClientException
+from swiftsvc.ops.bulk import item_errors, parse_bulk_delete_response, request_body, status_code
+from swiftsvc.ops.remote_objects import UNKNOWN, RemoteKind, RemoteObject, wants_remote
+from swiftsvc.ops.segments import mtime_value
 from swiftsvc.options import Options
 from swiftsvc.results import Action, Result, Status, failure, success
+from swiftsvc.sources import SourceKind
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
+    from swiftsvc.ops._context import CallContext
+    from swiftsvc.ops.upload_common import UploadTask
 
 # A file at most this big goes into an archive; bigger ones are sent alone,
 # where they do not pay the per-request overhead noticeably anyway.
 SMALL_FILE_LIMIT = 1 << 20
 # One archive carries at most this many files / bytes: big enough to amortise
-# the request, small enough that several archives keep every thread busy and
-# a failed archive costs little to resend.
-ARCHIVE_FILES = 500
+# the request, small enough that several archives keep every thread busy (the
+# proxy expands one archive file after file, so parallel archives are what
+# keeps the object servers busy) and a failed archive costs little to resend.
+# 2000 x 4 KiB on the local cluster: 500 files per archive 9.3 s, 100 files 8.4 s,
+# 40 files 7.8 s, 20 files 8.3 s.
+ARCHIVE_FILES = 100
 ARCHIVE_BYTES = 16 << 20
 
 
@@ -76,12 +86,18 @@ def batchable(options: Options, size: int, limits: BatchLimits) -> bool:
     return not options.header
 
 
+def archive_full(files: int, size: int, next_size: int, limits: BatchLimits) -> bool:
+    """Whether an archive of ``files`` files and ``size`` bytes must be sent
+    before a file of ``next_size`` bytes is added."""
+    return files > 0 and (files >= limits.files or size + next_size > limits.bytes)
+
+
 def group(members: Iterable[TarMember], limits: BatchLimits) -> Iterator[list[TarMember]]:
     """Consecutive archives of at most ``limits.files`` files and about ``limits.bytes``."""
     batch: list[TarMember] = []
     size = 0
     for member in members:
-        if batch and (len(batch) >= limits.files or size + member.size > limits.bytes):
+        if archive_full(len(batch), size, member.size, limits):
             yield batch
             batch, size = [], 0
         batch.append(member)
@@ -122,6 +138,11 @@ class BatchItem:
     member: TarMember
     object_name: str  # full object name inside the container
     path: str | None  # local path, for the result
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The object headers the archive carries, as an ordinary upload's result names them."""
+        return {f"X-Object-Meta-{key}": value for key, value in self.member.meta}
 
 
 def extract_job(
@@ -191,6 +212,7 @@ def extract_job(
                     status=Status.UPLOADED.value,
                     large_object=False,
                     manifest_response_dict=None,
+                    headers=item.headers,
                     batch=True,
                 )
             )
@@ -233,5 +255,144 @@ def _failed(
         path=item.path,
         status=None,
         large_object=False,
+        manifest_response_dict=None,
+        headers=item.headers,
         batch=True,
     )
+
+
+def delete_items_job(conn: Connection, container: str, objects: list[str]) -> list[Result]:
+    """Send one bulk-delete request; one ``delete_object`` result per object.
+
+    The bulk answer names each object the cluster could not delete (with its
+    status), so those fail alone. It only *counts* missing objects without
+    naming them, so a missing object reads as deleted here, where a delete
+    outside a batch reports its 404: a batch trades that detail for
+    requests.
+    """
+    try:
+        response = conn.request(
+            "POST",
+            query={"bulk-delete": ""},
+            headers={"Accept": "application/json", "Content-Type": "text/plain"},
+            body=request_body(container, objects),
+        )
+        outcome = parse_bulk_delete_response(response.body)  # type: ignore[union-attr]
+    except (ClientException, ValueError) as error:
+        return [
+            failure(Action.DELETE_OBJECT, error, container=container, object=obj)
+            for obj in objects
+        ]
+    refused = dict(item_errors(container, objects, outcome))
+    whole_failed = not refused and not 200 <= outcome.status < 300
+    results: list[Result] = []
+    for obj in objects:
+        status = refused.get(obj)
+        if status is None and not whole_failed:
+            results.append(
+                success(Action.DELETE_OBJECT, response=response, container=container, object=obj)
+            )
+            continue
+        problem = ClientException(
+            f"bulk delete could not delete {obj!r}: "
+            f"{status or f'{outcome.status} {outcome.reason} {outcome.body}'.strip()}",
+            http_status=status_code(status) if status else outcome.status or None,
+            attempts=response.attempts,
+        )
+        results.append(
+            failure(Action.DELETE_OBJECT, problem, response=response, container=container,
+                    object=obj)
+        )
+    return results
+
+
+# ------------------------------------------------- upload(options={'batch': True})
+
+
+def batch_eligible(task: UploadTask, limits: BatchLimits) -> bool:
+    """Whether an upload's item can ride in an archive instead of its own job.
+
+    Only plain small files whose fate the planner already knows: nothing to
+    overwrite, or a plain object the listing shows must be replaced (a size
+    that differs settles ``changed`` and ``skip_identical``). Whatever needs
+    a HEAD, a hash comparison or the cleanup of a manifest's segments keeps
+    its ordinary job.
+    """
+    item, options, existing = task.item, task.options, task.existing
+    if item.kind is not SourceKind.FILE or item.error is not None or item.size is None:
+        return False
+    if not batchable(options, item.size, limits):
+        return False
+    if existing is None:
+        return True
+    if existing is UNKNOWN:
+        return not wants_remote(options)
+    assert isinstance(existing, RemoteObject)
+    if existing.kind is not RemoteKind.PLAIN:
+        return False
+    return not (options.changed or options.skip_identical) or existing.size != item.size
+
+
+def upload_member(task: UploadTask) -> TarMember:
+    """The archive member of an eligible file: its bytes, mtime and metadata."""
+    item, options = task.item, task.options
+    assert item.path is not None and item.size is not None
+    path = item.path
+    meta = list(options.meta)
+    if item.mtime is not None and not options.ignore_mtime:
+        meta.insert(0, ("Mtime", mtime_value(item.mtime)))
+    return TarMember(
+        item.object_name, item.size, item.mtime or 0.0,
+        opener=lambda: open(path, "rb"), meta=meta,
+    )
+
+
+class UploadBatcher:
+    """Collects an upload call's eligible files into archives, one job per archive.
+
+    Fed by the planner in walk order, so each archive holds names that are
+    near each other (its checksum listing stays short).
+    """
+
+    def __init__(self, ctx: CallContext, container: str, options: Options,
+                 limits: BatchLimits) -> None:
+        self._ctx = ctx
+        self._container = container
+        self._options = options
+        self._limits = limits
+        self._items: list[BatchItem] = []
+        self._size = 0
+
+    def takes(self, task: UploadTask) -> bool:
+        return task.container == self._container and batch_eligible(task, self._limits)
+
+    def add(self, task: UploadTask) -> Iterator[Job]:
+        """Queue ``task``'s file; yields the previous archive's job when it is full."""
+        member = upload_member(task)
+        if archive_full(len(self._items), self._size, member.size, self._limits):
+            yield from self.flush()
+        self._items.append(BatchItem(member, task.item.object_name, task.item.path))
+        self._size += member.size
+
+    def flush(self) -> Iterator[Job]:
+        """The job of what is queued, if anything."""
+        if not self._items:
+            return
+        items, self._items, self._size = self._items, [], 0
+        yield Job(
+            self._ctx.pools.object_uu,
+            extract_job,
+            (self._container, "", items, self._options),
+            on_error=archive_failed(self._container, items),
+        )
+
+
+def archive_failed(
+    container: str, items: list[BatchItem]
+) -> Callable[[BaseException], list[Result]]:
+    """The failed results of an archive job that raised or was cancelled."""
+
+    def results(error: BaseException) -> list[Result]:
+        return [_failed(container, item, error) for item in items]
+
+    return results

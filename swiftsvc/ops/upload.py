@@ -34,6 +34,7 @@ from swiftsvc._pools import Cancelled, Job
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import UploadObject
 from swiftsvc.ops._cursor import ListingCursor
+from swiftsvc.ops.batch import UploadBatcher, batch_limits
 from swiftsvc.ops.remote_objects import UNKNOWN, Existing, remote_from_listing, wants_remote
 from swiftsvc.ops.segments import (
     max_file_size,
@@ -100,6 +101,10 @@ def plan(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]
     call_options = _resolved(ctx.options, shared)
     if not call_options.skip_container_put and not _create_containers(ctx, container, call_options):
         return
+    # ``batch``: small files share tar archives (see swiftsvc.ops.batch);
+    # without the bulk middleware every file keeps its own job
+    limits = batch_limits(shared.capabilities) if call_options.batch else None
+    batcher = UploadBatcher(ctx, container, call_options, limits) if limits else None
     for entry in objects:
         if ctx.scope.cancelled:
             return
@@ -124,7 +129,12 @@ def plan(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]
                       else Action.UPLOAD_OBJECT)
             ctx.events.queued(action, container, item.object_name, item.size or 0)
             task = UploadTask(ctx, container, item, options, existing, shared)
+            if batcher is not None and batcher.takes(task):
+                yield from batcher.add(task)
+                continue
             yield Job(ctx.pools.object_uu, upload_job, (task,), on_error=upload_failed(task))
+    if batcher is not None:
+        yield from batcher.flush()
 
 
 def _base_name(upload_object: UploadObject) -> str:
