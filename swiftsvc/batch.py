@@ -173,32 +173,44 @@ class Batch:
 
 
 def _delete_jobs(ctx: CallContext, deletes: list[_Delete]) -> Iterator[Job]:
-    """Bulk-delete chunks of plain deletes; the rest as ordinary deletes.
+    """Bulk-delete chunks of plain objects; everything else as ordinary deletes.
 
-    A delete with its own version or request headers cannot be said in a
-    bulk-delete body; without the middleware nothing can.
+    A batch must not orphan segments either: each chunk is classified from
+    one listing, as ``delete()`` does, and large-object manifests (and empty
+    objects that may be DLO manifests) go to the per-object job, which removes
+    their segments. A delete with its own version or request headers cannot be
+    said in a bulk-delete body; without the middleware nothing can.
     """
     from swiftsvc.objects import DeleteObject
     from swiftsvc.ops import delete as delete_op
+    from swiftsvc.ops.delete_targets import named_targets, with_listing
 
     limit = bulk_delete_limit(ctx.capabilities()) if deletes else None
-    in_bulk: dict[str, list[str]] = defaultdict(list)
+    in_bulk: dict[str, list[DeleteObject]] = defaultdict(list)
     alone: dict[str, list[DeleteObject]] = defaultdict(list)
     for d in deletes:
         options = ctx.with_options(d.options)
         if limit is not None and options.version_id is None and not options.header:
-            in_bulk[d.container].append(d.object_name)
+            in_bulk[d.container].append(DeleteObject(d.object_name, d.options))
         else:
             alone[d.container].append(DeleteObject(d.object_name, d.options))
-    for container, names in in_bulk.items():
+    for container, objects in in_bulk.items():
         assert limit is not None
-        for chunk in chunked(names, limit):
-            yield Job(
-                ctx.pools.object_dd,
-                delete_items_job,
-                (container, chunk),
-                on_error=_deletes_failed(container, chunk),
-            )
+        for chunk in chunked(named_targets(ctx, container, objects), limit):
+            chunk = with_listing(ctx.connection(), container, chunk)
+            names: list[str] = []
+            for target in chunk:
+                if delete_op.route(target) is delete_op.Route.BULK:
+                    names.append(target.obj)
+                else:
+                    yield delete_op.object_job(ctx, target)
+            if names:
+                yield Job(
+                    ctx.pools.object_dd,
+                    delete_items_job,
+                    (container, names),
+                    on_error=_deletes_failed(container, names),
+                )
     for container, objects in alone.items():
         yield from delete_op.plan(ctx, container, objects)
 

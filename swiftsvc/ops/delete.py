@@ -191,7 +191,7 @@ def _plan_targets(ctx: CallContext, container: str, targets: Iterator[Target]) -
     everything = chain(head, targets)
     if not use_bulk(len(head), ctx.options, limit):
         for target in everything:
-            yield _object_job(ctx, target)
+            yield object_job(ctx, target)
         return
     assert limit is not None
     del head
@@ -207,7 +207,7 @@ def _plan_targets(ctx: CallContext, container: str, targets: Iterator[Target]) -
             elif way is Route.INSPECT:
                 inspect.append(target)
             else:
-                yield _object_job(ctx, target)
+                yield object_job(ctx, target)
         del chunk
         for group in inspect_groups(inspect, ctx.options.object_dd_threads):
             yield Job(
@@ -226,7 +226,8 @@ def _plan_targets(ctx: CallContext, container: str, targets: Iterator[Target]) -
             )
 
 
-def _object_job(ctx: CallContext, target: Target) -> Job:
+def object_job(ctx: CallContext, target: Target) -> Job:
+    """The job deleting one object and, unless ``leave_segments``, its segments."""
     ctx.events.queued(Action.DELETE_OBJECT, target.container, target.obj, 0)
     return Job(
         ctx.pools.object_dd,
