@@ -7,7 +7,6 @@ import os
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from _seed import Seed
@@ -164,8 +163,9 @@ def test_a_bad_object_name_in_a_list_raises_at_the_call(
 
 # ------------------------------------------------------------ memory at scale
 
-# 50k by default; SWIFTSVC_MEMORY_OBJECTS lowers it on a slow machine
-BIG = int(os.environ.get("SWIFTSVC_MEMORY_OBJECTS", "50000"))
+# 5000 by default so CI stays short (the 50k figure is in bench/NOTES-memory.md);
+# SWIFTSVC_MEMORY_OBJECTS=50000 runs the full size
+BIG = int(os.environ.get("SWIFTSVC_MEMORY_OBJECTS", "5000"))
 MEMORY_BOUND = 40 * 1024 * 1024
 NOTES = Path(__file__).resolve().parents[2] / "bench" / "NOTES-memory.md"
 
@@ -193,25 +193,42 @@ def test_listing_driven_stat_of_50k_objects_keeps_memory_flat(
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert ok == BIG
-    _record_memory(peak, elapsed, seeded)
+    if os.environ.get("SWIFTSVC_RECORD_MEMORY"):  # tests never touch tracked files by default
+        _record_memory(peak, elapsed, seeded)
     assert peak < MEMORY_BOUND
 
 
+_HEADING = "# Memory of a listing-driven stat"
+_EXPLANATION = (
+    "Memory stays flat because the pager holds one listing page (<= 10000 names)\n"
+    "and the result stream submits jobs only as the bounded pool frees slots\n"
+    "(backlog = 2 x threads), yielding finished results in between. The peak is\n"
+    "mostly that one page of listing dicts: it grows with the page size (up to the\n"
+    "cluster's 10000 limit), not with the number of objects. Wall times depend on\n"
+    "the machine's load (the servers do ~5x the client's work per request).\n"
+)
+
+
 def _record_memory(peak: int, elapsed: float, seeded: float) -> None:
-    NOTES.parent.mkdir(exist_ok=True)
-    text: dict[str, Any] = {"peak": peak / 1024 / 1024, "elapsed": elapsed, "seeded": seeded}
-    NOTES.write_text(
-        "# Memory of a listing-driven stat\n\n"
+    """Rewrite this test's figures in bench/NOTES-memory.md, leaving the rest
+    of the file (other tests' sections, the runs table below ours) alone."""
+    figures = (
+        f"{_HEADING}\n\n"
         "Measured by `tests/ops/test_stat.py::"
         "test_listing_driven_stat_of_50k_objects_keeps_memory_flat` on the local one-node\n"
         f"Swift: {BIG} objects listed page by page (`iter_objects`) and fed lazily to\n"
         "`Service.stat(container, names)` with 20 object_dd threads.\n\n"
-        f"- tracemalloc peak: **{text['peak']:.1f} MiB** (bound asserted: "
+        f"- tracemalloc peak: **{peak / 1024 / 1024:.1f} MiB** (bound asserted: "
         f"{MEMORY_BOUND // 1024 // 1024} MiB)\n"
-        f"- stat of {BIG} objects: {text['elapsed']:.1f} s wall "
-        f"({BIG / text['elapsed']:.0f} HEADs/s)\n"
-        f"- seeding via extract-archive: {text['seeded']:.1f} s\n\n"
-        "Memory stays flat because the pager holds one listing page (<= 10000 names)\n"
-        "and the result stream submits jobs only as the bounded pool frees slots\n"
-        "(backlog = 2 x threads), yielding finished results in between.\n"
+        f"- stat of {BIG} objects: {elapsed:.1f} s wall ({BIG / elapsed:.0f} HEADs/s)\n"
+        f"- seeding via extract-archive: {seeded:.1f} s\n\n"
     )
+    text = NOTES.read_text() if NOTES.exists() else ""
+    start = text.find(_HEADING)
+    end = text.find(_EXPLANATION[:40], start) if start >= 0 else -1
+    if start >= 0 and end >= 0:
+        text = text[:start] + figures + text[end:]
+    else:
+        text = figures + _EXPLANATION + ("\n" + text if text else "")
+    NOTES.parent.mkdir(exist_ok=True)
+    NOTES.write_text(text)
