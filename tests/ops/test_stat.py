@@ -171,6 +171,7 @@ NOTES = Path(__file__).resolve().parents[2] / "bench" / "NOTES-memory.md"
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_listing_driven_stat_of_50k_objects_keeps_memory_flat(
     swift_options: dict[str, str], seed: Seed, container_name: str
 ) -> None:
