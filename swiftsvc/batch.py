@@ -42,7 +42,7 @@ from swiftsvc.ops.batch import (
     extract_job,
     group,
 )
-from swiftsvc.ops.bulk import bulk_delete_limit, chunked
+from swiftsvc.ops.bulk import bulk_delete_chunk, chunked
 from swiftsvc.ops.segments import mtime_value
 from swiftsvc.results import Action, Result, failure
 
@@ -185,7 +185,7 @@ def _delete_jobs(ctx: CallContext, deletes: list[_Delete]) -> Iterator[Job]:
     from swiftsvc.ops import delete as delete_op
     from swiftsvc.ops.delete_targets import named_targets, with_listing
 
-    limit = bulk_delete_limit(ctx.capabilities()) if deletes else None
+    limit = bulk_delete_chunk(ctx.capabilities()) if deletes else None
     in_bulk: dict[str, list[DeleteObject]] = defaultdict(list)
     alone: dict[str, list[DeleteObject]] = defaultdict(list)
     for d in deletes:

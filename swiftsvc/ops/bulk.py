@@ -52,6 +52,20 @@ def bulk_delete_limit(capabilities: Mapping[str, Any]) -> int | None:
     return limit
 
 
+# Swift's bulk middleware works through the items of one request only a couple
+# at a time, so one request of 2000 objects runs nearly serially (measured:
+# 0.75x python-swiftclient's ten requests of 200). Requests of a few hundred
+# keep every object_dd thread, and the servers, busy in parallel.
+PARALLEL_CHUNK = 200
+
+
+def bulk_delete_chunk(capabilities: Mapping[str, Any]) -> int | None:
+    """Objects per bulk-delete request to send: the cluster's limit, capped so
+    that a large delete spreads over the pool; None without bulk delete."""
+    limit = bulk_delete_limit(capabilities)
+    return None if limit is None else min(limit, PARALLEL_CHUNK)
+
+
 def quote_path(container: str, obj: str | None = None) -> str:
     """``/container/object`` (or ``/container``) URL-quoted for a bulk-delete body.
 

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 from swiftsvc._pools import Job
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import DeleteObject, iter_named
-from swiftsvc.ops.bulk import bulk_delete_job, bulk_delete_limit, chunked
+from swiftsvc.ops.bulk import bulk_delete_chunk, bulk_delete_job, chunked
 from swiftsvc.ops.delete_jobs import (
     Kind,
     Outstanding,
@@ -185,7 +185,7 @@ def _plan_container(ctx: CallContext, container: str) -> Iterator[Job]:
 
 
 def _plan_targets(ctx: CallContext, container: str, targets: Iterator[Target]) -> Iterator[Job]:
-    limit = bulk_delete_limit(ctx.capabilities())
+    limit = bulk_delete_chunk(ctx.capabilities())
     threshold = 2 * ctx.options.object_dd_threads
     head = list(islice(targets, threshold + 1))
     everything = chain(head, targets)
