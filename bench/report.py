@@ -97,7 +97,7 @@ def machine() -> dict[str, Any]:
     def git(*args: str) -> str:
         try:
             return subprocess.run(
-                ["git", *args], cwd=HERE, capture_output=True, text=True, check=False
+                ["git", *args], cwd=HERE.parent, capture_output=True, text=True, check=False
             ).stdout.strip()
         except OSError:
             return ""
@@ -598,12 +598,18 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
     }
     fig, axes = plt.subplots(3, 1, figsize=(11, 12))
     width = 0.2
-    metrics: list[tuple[str, Callable[[Summary], float], bool]] = [
-        ("throughput relative to swiftclient (higher is better)", lambda x: x.rate, True),
-        ("client CPU seconds (lower is better)", lambda x: x.cpu, False),
-        ("peak RSS, MiB (lower is better)", lambda x: x.rss_mib, False),
+    # (title, value, relative to swiftclient, log scale)
+    metrics: list[tuple[str, Callable[[Summary], float], bool, bool]] = [
+        ("throughput relative to swiftclient (higher is better)", lambda x: x.rate, True, False),
+        (
+            "client CPU seconds relative to swiftclient (lower is better; log scale)",
+            lambda x: x.cpu,
+            True,
+            True,
+        ),
+        ("peak RSS, MiB (lower is better)", lambda x: x.rss_mib, False, False),
     ]
-    for axis, (title, value, relative) in zip(axes, metrics, strict=True):
+    for axis, (title, value, relative, log) in zip(axes, metrics, strict=True):
         for offset, client in enumerate(shown):
             heights = []
             for part in parts:
@@ -621,6 +627,8 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
                 axis.bar_label(bars, labels=[f"{h:.2f}" if h else "" for h in heights], fontsize=7)
         if relative:
             axis.axhline(1.0, color="black", linewidth=0.8)
+        if log:
+            axis.set_yscale("log")
         axis.set_title(title)
         axis.set_xticks(range(len(parts)))
         axis.set_xticklabels(labels, rotation=15, ha="right", fontsize=8)

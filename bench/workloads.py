@@ -93,6 +93,14 @@ class _RssSampler:
         self._thread.join()
 
 
+def _peaks(samples: list[tuple[float, int]], most: int) -> list[tuple[float, int]]:
+    """At most ``most`` samples: the largest of each run of consecutive ones (keeps peaks)."""
+    if len(samples) <= most:
+        return samples
+    size = -(-len(samples) // most)
+    return [max(samples[i : i + size], key=lambda s: s[1]) for i in range(0, len(samples), size)]
+
+
 @contextmanager
 def measured(outcome: Outcome, sample_rss: float | None) -> Iterator[None]:
     outcome.start_rss_kib = _rss_kib()
@@ -113,7 +121,7 @@ def measured(outcome: Outcome, sample_rss: float | None) -> Iterator[None]:
         outcome.maxrss_kib = _peak_rss_kib()
         outcome.ru_maxrss_kib = after.ru_maxrss
         if sampler:
-            outcome.rss_samples = sampler.samples
+            outcome.rss_samples = _peaks(sampler.samples, 200)
 
 
 # ---- the clients -------------------------------------------------------------------
