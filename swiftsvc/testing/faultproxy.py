@@ -36,9 +36,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
+
+from swiftsvc.testing._lifecycle import Lifecycle
 
 __all__ = ["Fault", "FaultKind", "FaultProxy", "RecordedRequest"]
 
@@ -215,7 +216,7 @@ class _Aborted(Exception):
     """The client connection is finished (reset, truncated or broken); stop serving it."""
 
 
-class FaultProxy:
+class FaultProxy(Lifecycle):
     """A threaded HTTP/1.1 proxy in front of ``upstream`` that injects scripted faults.
 
     Faults are tried in the order they were added; the first one whose ``method``
@@ -276,17 +277,6 @@ class FaultProxy:
         if self._serve_thread is not None:
             self._serve_thread.join(timeout=10)
             self._serve_thread = None
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:

@@ -23,15 +23,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any, NamedTuple
 
 import requests
 
 from swiftsvc.testing import _venv
+from swiftsvc.testing._lifecycle import Launcher
 from swiftsvc.testing._process import (
     LocalClusterError,
     free_port,
@@ -75,8 +74,11 @@ def _stderr(message: str) -> None:
     print(f"[swiftsvc.testing] {message}", file=sys.stderr, flush=True)
 
 
-class LocalKeystone:
+class LocalKeystone(Launcher):
     """Keystone v3 from a private virtualenv; ``start()`` or ``with``."""
+
+    name = "keystone"
+    venv = _venv.KEYSTONE_VENV
 
     def __init__(
         self,
@@ -111,27 +113,15 @@ class LocalKeystone:
 
     # ---- lifecycle -------------------------------------------------------
 
-    def start(self) -> LocalKeystone:
-        if self._running:
-            return self
-        started = time.monotonic()
-        self.python = self._phase(
-            "venv",
-            lambda: _venv.ensure_venv(
-                _venv.KEYSTONE_VENV, cache_dir=self.cache_dir, progress=self._say
-            ),
-        )
-        self._running = True
-        atexit.register(self.stop)
-        try:
-            self._phase("config/db", self._prepare)
-            self._phase("healthy", self._serve)
-            self._phase("users", self._provision)
-        except BaseException:
-            self.stop()
-            raise
-        self._say(f"keystone ready at {self.url} in {time.monotonic() - started:.1f} s")
-        return self
+    def _phases(self) -> list[tuple[str, Callable[[], Any]]]:
+        return [
+            ("config/db", self._prepare),
+            ("healthy", self._serve),
+            ("users", self._provision),
+        ]
+
+    def _ready_url(self) -> str:
+        return self.url
 
     def stop(self) -> None:
         if not self._running:
@@ -144,22 +134,6 @@ class LocalKeystone:
             shutil.rmtree(self.state_dir, ignore_errors=True)
         if survivors:
             raise LocalClusterError(f"keystone (pid {pid}) survived SIGKILL")
-
-    def detach(self) -> None:
-        """Leave Keystone running when this Python process exits."""
-        atexit.unregister(self.stop)
-        self._running = False
-
-    def __enter__(self) -> LocalKeystone:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---- what tests use --------------------------------------------------
 
@@ -278,16 +252,6 @@ class LocalKeystone:
         }
 
     # ---- internals -------------------------------------------------------
-
-    def _say(self, message: str) -> None:
-        self._progress(message)
-
-    def _phase(self, phase: str, action: Callable[[], Any]) -> Any:
-        started = time.monotonic()
-        result = action()
-        self.timings[phase] = time.monotonic() - started
-        self._say(f"keystone {phase}: {self.timings[phase]:.2f} s")
-        return result
 
     def _password_options(self, user: str, password: str, project: str) -> dict[str, str]:
         return {

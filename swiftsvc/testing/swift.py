@@ -30,12 +30,12 @@ import time
 from base64 import urlsafe_b64encode
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import requests
 
 from swiftsvc.testing import _venv
+from swiftsvc.testing._lifecycle import Launcher
 from swiftsvc.testing._process import (
     LocalClusterError,
     ensure_memcached_binary,
@@ -78,13 +78,16 @@ def _stderr(message: str) -> None:
     print(f"[swiftsvc.testing] {message}", file=sys.stderr, flush=True)
 
 
-class LocalSwift:
+class LocalSwift(Launcher):
     """A one-node Swift cluster run from a private virtualenv.
 
     Nothing starts in the constructor: call ``start()`` or use ``with``.
     ``stop()`` (also registered with atexit) kills every process by PID and
     removes a temporary state folder unless ``keep_state``.
     """
+
+    name = "swift"
+    venv = _venv.SWIFT_VENV
 
     def __init__(
         self,
@@ -123,27 +126,15 @@ class LocalSwift:
 
     # ---- lifecycle -------------------------------------------------------
 
-    def start(self) -> LocalSwift:
-        if self._running:
-            return self
-        started = time.monotonic()
-        self.python = self._phase(
-            "venv",
-            lambda: _venv.ensure_venv(
-                _venv.SWIFT_VENV, cache_dir=self.cache_dir, progress=self._say
-            ),
-        )
-        self._running = True
-        atexit.register(self.stop)
-        try:
-            self._phase("rings/config", self._prepare)
-            self._phase("start", self._spawn_all)
-            self._phase("healthy", self._wait_all)
-        except BaseException:
-            self.stop()
-            raise
-        self._say(f"swift ready at {self.proxy_url} in {time.monotonic() - started:.1f} s")
-        return self
+    def _phases(self) -> list[tuple[str, Callable[[], Any]]]:
+        return [
+            ("rings/config", self._prepare),
+            ("start", self._spawn_all),
+            ("healthy", self._wait_all),
+        ]
+
+    def _ready_url(self) -> str:
+        return self.proxy_url
 
     def stop(self) -> None:
         """Stop every process by PID; raise if one survives SIGKILL."""
@@ -158,22 +149,6 @@ class LocalSwift:
             shutil.rmtree(self.state_dir, ignore_errors=True)
         if survivors:
             raise LocalClusterError(f"processes still running after SIGKILL: {survivors}")
-
-    def detach(self) -> None:
-        """Leave the servers running when this Python process exits."""
-        atexit.unregister(self.stop)
-        self._running = False
-
-    def __enter__(self) -> LocalSwift:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---- what tests use --------------------------------------------------
 
@@ -300,19 +275,6 @@ class LocalSwift:
         }
 
     # ---- internals -------------------------------------------------------
-
-    def _say(self, message: str) -> None:
-        self._progress(message)
-
-    def _record(self, phase: str, seconds: float) -> None:
-        self.timings[phase] = seconds
-        self._say(f"swift {phase}: {seconds:.2f} s")
-
-    def _phase(self, phase: str, action: Callable[[], Any]) -> Any:
-        started = time.monotonic()
-        result = action()
-        self._record(phase, time.monotonic() - started)
-        return result
 
     def _layout(self) -> ClusterLayout:
         return ClusterLayout(

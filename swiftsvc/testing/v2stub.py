@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
+
+from swiftsvc.testing._lifecycle import Lifecycle
 
 __all__ = ["IssueToken", "IssuedToken", "KeystoneV2Stub"]
 
@@ -67,7 +68,7 @@ def _isotime(moment: datetime, *, fraction: bool = False) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if fraction else "%Y-%m-%dT%H:%M:%SZ")
 
 
-class KeystoneV2Stub:
+class KeystoneV2Stub(Lifecycle):
     """A threaded Keystone v2.0 endpoint; ``url`` is the v2.0 auth URL.
 
     ``tenant_ids`` maps tenant names to ids (by default a stable id derived from the
@@ -123,17 +124,6 @@ class KeystoneV2Stub:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-    def __enter__(self) -> KeystoneV2Stub:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
