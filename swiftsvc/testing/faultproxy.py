@@ -39,6 +39,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
+from swiftsvc._redact import REDACTED, SECRET_HEADERS
 from swiftsvc.testing._lifecycle import Lifecycle
 
 __all__ = ["Fault", "FaultKind", "FaultProxy", "RecordedRequest"]
@@ -46,19 +47,6 @@ __all__ = ["Fault", "FaultKind", "FaultProxy", "RecordedRequest"]
 logger = logging.getLogger(__name__)
 
 _PIECE = 64 * 1024
-_REDACTED = "<redacted>"
-_SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "x-auth-key",
-        "x-auth-token",
-        "x-service-token",
-        "x-storage-pass",
-        "x-storage-token",
-        "x-subject-token",
-    }
-)
 _HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -187,13 +175,13 @@ class _Slot:
 
 def _is_secret(name: str) -> bool:
     lowered = name.lower()
-    return lowered in _SECRET_HEADERS or "password" in lowered or "temp-url-key" in lowered
+    return lowered in SECRET_HEADERS or "password" in lowered or "temp-url-key" in lowered
 
 
 def _redacted_headers(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in items:
-        shown = _REDACTED if _is_secret(name) else value
+        shown = REDACTED if _is_secret(name) else value
         headers[name] = f"{headers[name]}, {shown}" if name in headers else shown
     return headers
 
