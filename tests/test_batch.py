@@ -24,14 +24,8 @@ def _stat(svc: Service, container: str, name: str) -> dict[str, Any]:
     return result
 
 
-def _proxied(proxy: FaultProxy) -> dict[str, str]:
-    return {"auth": proxy.url + "/auth/v1.0", "user": "test:tester", "key": "testing"}
-
-
-@pytest.fixture
-def proxy(local_swift: LocalSwift) -> Iterator[FaultProxy]:
-    with FaultProxy(local_swift.proxy_url) as fault_proxy:
-        yield fault_proxy
+def _proxied(fault_proxy: FaultProxy) -> dict[str, str]:
+    return {"auth": fault_proxy.url + "/auth/v1.0", "user": "test:tester", "key": "testing"}
 
 
 @pytest.fixture(scope="module")
@@ -86,16 +80,16 @@ def test_each_queued_upload_gets_an_upload_object_result(
 
 
 def test_uploads_go_in_one_extract_archive_request(
-    proxy: FaultProxy, container_name: str, tmp_path: Path
+    fault_proxy: FaultProxy, container_name: str, tmp_path: Path
 ) -> None:
     paths = _files(tmp_path, 30)
-    with Service(_proxied(proxy)) as svc, svc.batch() as batch:
+    with Service(_proxied(fault_proxy)) as svc, svc.batch() as batch:
         for path in paths:
             batch.upload(container_name, str(path), object_name=path.name)
     assert all(r["success"] for r in batch.results)
-    assert proxy.count("PUT", r"extract-archive=tar") == 1
+    assert fault_proxy.count("PUT", r"extract-archive=tar") == 1
     # no per-object PUTs: the archive carried them all
-    assert proxy.count("PUT", rf"/{container_name}/") == 0
+    assert fault_proxy.count("PUT", rf"/{container_name}/") == 0
 
 
 def test_a_bad_name_fails_alone_in_the_middle_of_a_batch(
@@ -116,18 +110,18 @@ def test_a_bad_name_fails_alone_in_the_middle_of_a_batch(
 
 
 def test_archives_hold_at_most_the_per_archive_count(
-    proxy: FaultProxy, container_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fault_proxy: FaultProxy, container_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(batch_ops, "ARCHIVE_FILES", 25)
     paths = _files(tmp_path, 120, size=8)
-    with Service(_proxied(proxy)) as svc:
+    with Service(_proxied(fault_proxy)) as svc:
         with svc.batch() as batch:
             for path in paths:
                 batch.upload(container_name, str(path), object_name=path.name)
         assert len(batch.results) == 120
         assert all(r["success"] for r in batch.results)
         assert len(_names(svc, container_name)) == 120
-    assert proxy.count("PUT", r"extract-archive=tar") == 5  # ceil(120 / 25)
+    assert fault_proxy.count("PUT", r"extract-archive=tar") == 5  # ceil(120 / 25)
 
 
 def test_mtime_survives_the_tar_path(
@@ -146,11 +140,11 @@ def test_mtime_survives_the_tar_path(
 
 
 def test_large_files_and_headers_fall_back_to_ordinary_puts(
-    proxy: FaultProxy, container_name: str, tmp_path: Path
+    fault_proxy: FaultProxy, container_name: str, tmp_path: Path
 ) -> None:
     big = tmp_path / "big"
     big.write_bytes(b"z" * (batch_ops.SMALL_FILE_LIMIT + 1))
-    with Service(_proxied(proxy)) as svc:
+    with Service(_proxied(fault_proxy)) as svc:
         with svc.batch() as batch:
             batch.upload(container_name, b"small", object_name="small")
             batch.upload(container_name, str(big), object_name="big")
@@ -162,19 +156,19 @@ def test_large_files_and_headers_fall_back_to_ordinary_puts(
         stat = _stat(svc, container_name, "typed")
         assert stat["headers"]["content-type"] == "text/x-special"
         assert _body(svc, container_name, "big") == big.read_bytes()
-    assert proxy.count("PUT", r"extract-archive=tar") == 1
-    assert proxy.count("PUT", rf"/{container_name}/big$") == 1
-    assert proxy.count("PUT", rf"/{container_name}/typed$") == 1
+    assert fault_proxy.count("PUT", r"extract-archive=tar") == 1
+    assert fault_proxy.count("PUT", rf"/{container_name}/big$") == 1
+    assert fault_proxy.count("PUT", rf"/{container_name}/typed$") == 1
 
 
 def test_deletes_give_one_delete_object_result_each_in_one_request(
-    proxy: FaultProxy, container_name: str
+    fault_proxy: FaultProxy, container_name: str
 ) -> None:
-    with Service(_proxied(proxy)) as svc:
+    with Service(_proxied(fault_proxy)) as svc:
         with svc.batch() as batch:
             for i in range(10):
                 batch.upload(container_name, b"x", object_name=f"o{i}")
-        proxy.clear_requests()
+        fault_proxy.clear_requests()
         with svc.batch() as batch:
             for i in range(0, 10, 2):
                 batch.delete(container_name, f"o{i}")
@@ -182,15 +176,15 @@ def test_deletes_give_one_delete_object_result_each_in_one_request(
         assert all(r["success"] for r in batch.results)
         assert {r["object"] for r in batch.results} == {f"o{i}" for i in range(0, 10, 2)}
         assert sorted(_names(svc, container_name)) == [f"o{i}" for i in range(1, 10, 2)]
-    assert proxy.count("POST", r"bulk-delete") == 1
-    assert proxy.count("DELETE") == 0
+    assert fault_proxy.count("POST", r"bulk-delete") == 1
+    assert fault_proxy.count("DELETE") == 0
 
 
 def test_deletes_are_chunked_by_max_deletes_per_request(
     small_swift: LocalSwift, container_name: str
 ) -> None:
     count = 2 * SMALL_BULK_DELETES + 5
-    with FaultProxy(small_swift.proxy_url) as proxy, Service(_proxied(proxy)) as svc:
+    with FaultProxy(small_swift.proxy_url) as fault_proxy, Service(_proxied(fault_proxy)) as svc:
         with svc.batch() as batch:
             for i in range(count):
                 batch.upload(container_name, b"x", object_name=f"o{i:03d}")
@@ -201,13 +195,13 @@ def test_deletes_are_chunked_by_max_deletes_per_request(
         assert len(batch.results) == count
         assert all(r["success"] for r in batch.results)
         assert _names(svc, container_name) == []
-        assert proxy.count("POST", r"bulk-delete") == 3
+        assert fault_proxy.count("POST", r"bulk-delete") == 3
 
 
 def test_without_the_middleware_the_batch_falls_back(
     nobulk_swift: LocalSwift, container_name: str
 ) -> None:
-    with FaultProxy(nobulk_swift.proxy_url) as proxy, Service(_proxied(proxy)) as svc:
+    with FaultProxy(nobulk_swift.proxy_url) as fault_proxy, Service(_proxied(fault_proxy)) as svc:
         with svc.batch() as batch:
             for i in range(4):
                 batch.upload(container_name, f"v{i}".encode(), object_name=f"o{i}")
@@ -220,18 +214,18 @@ def test_without_the_middleware_the_batch_falls_back(
         assert len(deletes) == 2 and all(r["success"] for r in deletes)
         assert sorted(_names(svc, container_name)) == ["o2", "o3"]
         assert _body(svc, container_name, "o3") == b"v3"
-        assert proxy.count(path=r"extract-archive|bulk-delete") == 0
+        assert fault_proxy.count(path=r"extract-archive|bulk-delete") == 0
 
 
 def test_a_failing_block_sends_nothing(
-    proxy: FaultProxy, container_name: str
+    fault_proxy: FaultProxy, container_name: str
 ) -> None:
-    with Service(_proxied(proxy)) as svc:
+    with Service(_proxied(fault_proxy)) as svc:
         with pytest.raises(RuntimeError), svc.batch() as batch:
             batch.upload(container_name, b"x", object_name="never")
             raise RuntimeError("boom")
         assert batch.results == []
-    assert proxy.count("PUT", container_name) == 0
+    assert fault_proxy.count("PUT", container_name) == 0
 
 
 def test_checksum_compares_the_listing_hash(

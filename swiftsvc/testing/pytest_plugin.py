@@ -18,6 +18,11 @@ conftest. Servers start lazily, once per session, only for tests that ask:
     ``keystone`` marker automatically.
 ``swift_options`` / ``keystone_options`` (function)
     Fresh option dicts: v1.0 ``tester`` on ``local_swift``; v3 ``demo``.
+``fault_proxy`` (function)
+    A ``FaultProxy`` in front of ``local_swift``'s proxy, stopped after the test.
+``proxied_options`` (function)
+    v1.0 ``tester`` options authenticating through ``fault_proxy``, so the
+    storage URL handed out (and every storage request) goes through it too.
 ``container_name`` (function)
     ``t-<test name, shortened>-<8 hex>``: unique, so tests never share state.
 
@@ -35,6 +40,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from swiftsvc.testing.faultproxy import FaultProxy
 from swiftsvc.testing.keystone import LocalKeystone
 from swiftsvc.testing.swift import LocalSwift
 
@@ -104,6 +110,17 @@ def swift_options(local_swift: LocalSwift) -> dict[str, str]:
 @pytest.fixture
 def keystone_options(local_keystone: LocalKeystone) -> dict[str, str]:
     return local_keystone.demo_options()
+
+
+@pytest.fixture
+def fault_proxy(local_swift: LocalSwift) -> Iterator[FaultProxy]:
+    with FaultProxy(local_swift.proxy_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def proxied_options(fault_proxy: FaultProxy, swift_options: dict[str, str]) -> dict[str, str]:
+    return {**swift_options, "auth": fault_proxy.url + "/auth/v1.0"}
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 
 from swiftsvc.auth import Authenticator, build_authenticator
 from swiftsvc.options import Options
-from swiftsvc.testing import FaultProxy, LocalSwift
 
 MakeAuthenticator = Callable[..., Authenticator]
 
@@ -29,8 +28,3 @@ def make_authenticator() -> Iterator[MakeAuthenticator]:
     for authenticator in made:
         authenticator.close()
 
-
-@pytest.fixture
-def fault_proxy(local_swift: LocalSwift) -> Iterator[FaultProxy]:
-    with FaultProxy(local_swift.proxy_url) as proxy:
-        yield proxy

@@ -12,24 +12,16 @@ import select
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from _cli import clean_env, command
 
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 
-@pytest.fixture
-def proxy(local_swift: LocalSwift) -> Iterator[FaultProxy]:
-    with FaultProxy(local_swift.proxy_url) as fault_proxy:
-        yield fault_proxy
-
-
-def _flags(proxy: FaultProxy, local_swift: LocalSwift) -> list[str]:
+def _flags(fault_proxy: FaultProxy, local_swift: LocalSwift) -> list[str]:
     options = local_swift.auth_options("tester")
-    return ["-A", f"{proxy.url}/auth/v1.0", "-U", options["user"], "-K", options["key"]]
+    return ["-A", f"{fault_proxy.url}/auth/v1.0", "-U", options["user"], "-K", options["key"]]
 
 
 def _files(folder: Path, count: int, size: int) -> None:
@@ -58,14 +50,14 @@ def _read_all(fd: int, process: subprocess.Popen[bytes], timeout: float) -> byte
 
 
 def test_progress_bar_on_a_terminal_shows_rate_and_eta(
-    local_swift: LocalSwift, proxy: FaultProxy, tmp_path: Path, container_name: str
+    local_swift: LocalSwift, fault_proxy: FaultProxy, tmp_path: Path, container_name: str
 ) -> None:
     _files(tmp_path / "big", count=6, size=512 * 1024)
-    proxy.delay(0.4, method="PUT", path=r"/big/f\d+$", times=None)
+    fault_proxy.delay(0.4, method="PUT", path=r"/big/f\d+$", times=None)
     master, slave = os.openpty()
     try:
         process = subprocess.Popen(
-            command(*_flags(proxy, local_swift), "upload", "--object-threads", "2",
+            command(*_flags(fault_proxy, local_swift), "upload", "--object-threads", "2",
                     container_name, "big"),
             cwd=tmp_path, env=clean_env({"COLUMNS": "120"}),
             stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
@@ -84,11 +76,11 @@ def test_progress_bar_on_a_terminal_shows_rate_and_eta(
 
 
 def test_no_progress_bar_when_not_a_terminal(
-    local_swift: LocalSwift, proxy: FaultProxy, tmp_path: Path, container_name: str
+    local_swift: LocalSwift, fault_proxy: FaultProxy, tmp_path: Path, container_name: str
 ) -> None:
     _files(tmp_path / "small", count=2, size=1024)
     result = subprocess.run(
-        command(*_flags(proxy, local_swift), "upload", container_name, "small"),
+        command(*_flags(fault_proxy, local_swift), "upload", container_name, "small"),
         cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -96,12 +88,12 @@ def test_no_progress_bar_when_not_a_terminal(
 
 
 def test_ctrl_c_stops_cleanly_with_a_summary_and_exit_130(
-    local_swift: LocalSwift, proxy: FaultProxy, tmp_path: Path, container_name: str
+    local_swift: LocalSwift, fault_proxy: FaultProxy, tmp_path: Path, container_name: str
 ) -> None:
     _files(tmp_path / "many", count=200, size=100)
-    proxy.delay(0.1, method="PUT", path=r"/many/f\d+$", times=None)
+    fault_proxy.delay(0.1, method="PUT", path=r"/many/f\d+$", times=None)
     process = subprocess.Popen(
-        command(*_flags(proxy, local_swift), "upload", "--object-threads", "2",
+        command(*_flags(fault_proxy, local_swift), "upload", "--object-threads", "2",
                 container_name, "many"),
         cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip

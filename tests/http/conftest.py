@@ -10,7 +10,6 @@ import pytest
 from swiftsvc.auth import Authenticator, build_authenticator
 from swiftsvc.http import Connection, connection_factory
 from swiftsvc.options import Options
-from swiftsvc.testing import FaultProxy, LocalSwift
 
 Connect = Callable[..., Connection]
 
@@ -32,15 +31,3 @@ def connect() -> Iterator[Connect]:
     for conn, authenticator in made:
         conn.close()
         authenticator.close()
-
-
-@pytest.fixture
-def fault_proxy(local_swift: LocalSwift) -> Iterator[FaultProxy]:
-    with FaultProxy(local_swift.proxy_url) as proxy:
-        yield proxy
-
-
-@pytest.fixture
-def proxied_options(fault_proxy: FaultProxy, swift_options: dict[str, str]) -> dict[str, str]:
-    """v1 options authenticating through the fault proxy, so storage goes through it too."""
-    return {**swift_options, "auth": fault_proxy.url + "/auth/v1.0"}

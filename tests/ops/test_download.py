@@ -46,25 +46,19 @@ def svc(swift_options: dict[str, str]) -> Iterator[Service]:
 
 
 @pytest.fixture
-def proxy(local_swift: LocalSwift) -> Iterator[FaultProxy]:
-    with FaultProxy(local_swift.proxy_url) as fault_proxy:
-        yield fault_proxy
-
-
-@pytest.fixture
-def proxied(proxy: FaultProxy) -> Iterator[Service]:
-    options = {"auth": proxy.url + "/auth/v1.0", "user": "test:tester", "key": "testing"}
+def proxied(fault_proxy: FaultProxy) -> Iterator[Service]:
+    options = {"auth": fault_proxy.url + "/auth/v1.0", "user": "test:tester", "key": "testing"}
     with Service(options) as service:
         yield service
 
 
 def test_a_plain_object_is_one_get_with_mtime_restored(
-    proxied: Service, proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
+    proxied: Service, fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
 ) -> None:
     seed.container(container_name)
     data = os.urandom(300_000)
     seed.put(container_name, "dir/file.bin", data, {"X-Object-Meta-Mtime": "1600000000.25"})
-    proxy.clear_requests()
+    fault_proxy.clear_requests()
     [result] = download(proxied, container_name, ["dir/file.bin"], out_directory=str(tmp_path))
     assert result["success"], result
     assert set(result) >= RESULT_KEYS
@@ -80,7 +74,7 @@ def test_a_plain_object_is_one_get_with_mtime_restored(
     assert target.read_bytes() == data
     assert target.stat().st_mtime == 1600000000.25
     # fast path: no HEAD, one GET (the manifest query is ignored by plain objects)
-    object_requests = [r for r in proxy.requests if container_name in r.path]
+    object_requests = [r for r in fault_proxy.requests if container_name in r.path]
     assert [r.method for r in object_requests] == ["GET"]
 
 
@@ -170,11 +164,11 @@ def test_out_file_dash_yields_contents_and_writes_nothing(
 
 
 def test_out_file_dash_contents_fail_on_a_bad_checksum(
-    proxied: Service, proxy: FaultProxy, seed: Seed, container_name: str
+    proxied: Service, fault_proxy: FaultProxy, seed: Seed, container_name: str
 ) -> None:
     seed.container(container_name)
     seed.put(container_name, "o", b"real bytes")
-    proxy.rewrite_response_header("ETag", md5(b"other"), method="GET", path="/o")
+    fault_proxy.rewrite_response_header("ETag", md5(b"other"), method="GET", path="/o")
     [result] = download(proxied, container_name, ["o"], out_file="-")
     with pytest.raises(SwiftError, match="md5"):
         b"".join(result["contents"])
@@ -193,7 +187,7 @@ def test_no_download_reads_and_checks_but_writes_nothing(
 
 
 def test_skip_identical_sends_the_local_md5_and_leaves_the_file(
-    proxied: Service, proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
+    proxied: Service, fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
 ) -> None:
     seed.container(container_name)
     data = os.urandom(1000)
@@ -202,7 +196,7 @@ def test_skip_identical_sends_the_local_md5_and_leaves_the_file(
     (tmp_path / "same").write_bytes(data)
     (tmp_path / "changed").write_bytes(b"old")
     os.utime(tmp_path / "same", (1000, 1000))
-    proxy.clear_requests()
+    fault_proxy.clear_requests()
     results = {r["object"]: r for r in download(
         proxied, container_name, ["same", "changed"], out_directory=str(tmp_path),
         skip_identical=True,
@@ -211,7 +205,7 @@ def test_skip_identical_sends_the_local_md5_and_leaves_the_file(
     assert results["changed"]["success"] and results["changed"]["status"] == "downloaded"
     assert (tmp_path / "same").stat().st_mtime == 1000
     assert (tmp_path / "changed").read_bytes() == b"new"
-    [same_get] = [r for r in proxy.requests if r.path.endswith("/same")]
+    [same_get] = [r for r in fault_proxy.requests if r.path.endswith("/same")]
     assert same_get.header("If-None-Match") == md5(data)
     assert same_get.status == 304
 
@@ -368,7 +362,7 @@ def test_versions_downloads_every_version_older_ones_suffixed(
 
 
 def test_skip_identical_with_a_big_local_file_reads_it_once_and_fetches_nothing(
-    proxied: Service, proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
+    proxied: Service, fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
 ) -> None:
     # above HASH_UP_FRONT (32 MiB) the local file is not hashed before the GET:
     # the answer's length and ETag decide, and an identical file is never fetched
@@ -376,24 +370,24 @@ def test_skip_identical_with_a_big_local_file_reads_it_once_and_fetches_nothing(
     data = os.urandom(33 << 20)
     seed.put(container_name, "big", data)
     (tmp_path / "big").write_bytes(data)
-    proxy.clear_requests()
+    fault_proxy.clear_requests()
     [result] = download(proxied, container_name, ["big"], out_directory=str(tmp_path),
                         skip_identical=True)
     assert result["success"] and result["status"] == "skipped-identical", result
-    [get] = [r for r in proxy.requests if r.path.endswith("/big")]
+    [get] = [r for r in fault_proxy.requests if r.path.endswith("/big")]
     assert get.header("If-None-Match") is None
     assert result["read_length"] == 0
 
 
 def test_out_file_dash_contents_resume_a_cut_body(
-    proxied: Service, proxy: FaultProxy, seed: Seed, container_name: str
+    proxied: Service, fault_proxy: FaultProxy, seed: Seed, container_name: str
 ) -> None:
     seed.container(container_name)
     data = os.urandom(1 << 20)
     seed.put(container_name, "o", data)
-    proxy.truncate_body(200_000, method="GET", path="/o")
+    fault_proxy.truncate_body(200_000, method="GET", path="/o")
     [result] = download(proxied, container_name, ["o"], out_file="-")
     assert b"".join(result["contents"]) == data
-    assert [r.header("Range") for r in proxy.requests if r.path.endswith("/o")] == [
+    assert [r.header("Range") for r in fault_proxy.requests if r.path.endswith("/o")] == [
         None, f"bytes=200000-{len(data) - 1}"
     ]

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +16,7 @@ from _seed import Seed
 
 from swiftsvc import Service
 from swiftsvc._download_io import TEMP_SUFFIX, VerificationError
-from swiftsvc.testing import FaultProxy, LocalSwift
+from swiftsvc.testing import FaultProxy
 
 SEGMENT = 100_000
 
@@ -34,14 +33,8 @@ def dlo_bytes(count: int = 3, size: int = SEGMENT) -> bytes:
     return b"".join(bytes([97 + i]) * size for i in range(count))
 
 
-@pytest.fixture
-def proxy(local_swift: LocalSwift) -> Iterator[FaultProxy]:
-    with FaultProxy(local_swift.proxy_url) as fault_proxy:
-        yield fault_proxy
-
-
-def service(proxy: FaultProxy, **options: Any) -> Service:
-    return Service({"auth": proxy.url + "/auth/v1.0", "user": "test:tester", "key": "testing",
+def service(fault_proxy: FaultProxy, **options: Any) -> Service:
+    return Service({"auth": fault_proxy.url + "/auth/v1.0", "user": "test:tester", "key": "testing",
                     "starting_backoff": 0.01, **options})
 
 
@@ -51,8 +44,8 @@ def get_one(svc: Service, container: str, obj: str, folder: Path, **options: Any
     return result
 
 
-def object_requests(proxy: FaultProxy, obj: str) -> list[Any]:
-    return [r for r in proxy.requests if r.path.endswith("/" + obj)]
+def object_requests(fault_proxy: FaultProxy, obj: str) -> list[Any]:
+    return [r for r in fault_proxy.requests if r.path.endswith("/" + obj)]
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -60,16 +53,16 @@ def leftovers(folder: Path) -> list[str]:
 
 
 def test_an_slo_is_read_in_one_get_held_to_its_manifest(
-    proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
+    fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
 ) -> None:
     segments = f"{container_name}_segments"
     seed.container(container_name)
     put_slo(seed, container_name, "big", segments, size=SEGMENT)
-    with service(proxy) as svc:
+    with service(fault_proxy) as svc:
         result = get_one(svc, container_name, "big", tmp_path)
     assert result["success"], result
     assert (tmp_path / "big").read_bytes() == slo_bytes()
-    manifest, whole = object_requests(proxy, "big")
+    manifest, whole = object_requests(fault_proxy, "big")
     assert manifest.query == "multipart-manifest=get"
     assert whole.query == ""
     # the whole GET must be the object the manifest describes
@@ -79,15 +72,15 @@ def test_an_slo_is_read_in_one_get_held_to_its_manifest(
 
 
 def test_a_dlo_is_read_whole_and_checked_against_its_listing(
-    proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
+    fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
 ) -> None:
     seed.container(container_name)
     put_dlo(seed, container_name, "dlo", f"{container_name}_segments", size=SEGMENT)
-    with service(proxy) as svc:
+    with service(fault_proxy) as svc:
         result = get_one(svc, container_name, "dlo", tmp_path)
     assert result["success"], result
     assert (tmp_path / "dlo").read_bytes() == dlo_bytes()
-    assert len(object_requests(proxy, "dlo")) == 2
+    assert len(object_requests(fault_proxy, "dlo")) == 2
 
 
 def test_an_slo_segment_replaced_with_other_bytes_fails_and_writes_nothing(
@@ -109,25 +102,25 @@ def test_an_slo_segment_replaced_with_other_bytes_fails_and_writes_nothing(
 
 
 def _replace_segment_while_listing(
-    proxy: FaultProxy, seed: Seed, segments: str, segment: str
+    fault_proxy: FaultProxy, seed: Seed, segments: str, segment: str
 ) -> threading.Timer:
     """Hold the segment listing's body back while ``segment`` is rewritten: the
     listing then promises the old ETag and the GET serves the new bytes."""
-    proxy.delay_body(1.5, method="GET", path=rf"/{segments}\?")
+    fault_proxy.delay_body(1.5, method="GET", path=rf"/{segments}\?")
     timer = threading.Timer(0.5, lambda: seed.put(segments, segment, b"Z" * SEGMENT))
     timer.start()
     return timer
 
 
 def test_a_dlo_whose_segments_change_after_the_listing_fails(
-    proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
+    fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
 ) -> None:
     segments = f"{container_name}_segments"
     seed.container(container_name)
     names = put_dlo(seed, container_name, "dlo", segments, size=SEGMENT)
-    timer = _replace_segment_while_listing(proxy, seed, segments, names[1])
+    timer = _replace_segment_while_listing(fault_proxy, seed, segments, names[1])
     try:
-        with service(proxy) as svc:
+        with service(fault_proxy) as svc:
             result = get_one(svc, container_name, "dlo", tmp_path)
     finally:
         timer.join()
@@ -137,16 +130,16 @@ def test_a_dlo_whose_segments_change_after_the_listing_fails(
 
 
 def test_a_dlo_segment_not_matching_its_listed_etag_fails_naming_it(
-    proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
+    fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
 ) -> None:
     segments = f"{container_name}_segments"
     seed.container(container_name)
     names = put_dlo(seed, container_name, "dlo", segments, size=SEGMENT)
-    timer = _replace_segment_while_listing(proxy, seed, segments, names[1])
+    timer = _replace_segment_while_listing(fault_proxy, seed, segments, names[1])
     # without the whole object's ETag only the segment check is left to catch it
-    proxy.rewrite_response_header("ETag", None, method="GET", path=r"/dlo$")
+    fault_proxy.rewrite_response_header("ETag", None, method="GET", path=r"/dlo$")
     try:
-        with service(proxy) as svc:
+        with service(fault_proxy) as svc:
             result = get_one(svc, container_name, "dlo", tmp_path)
     finally:
         timer.join()
@@ -157,16 +150,16 @@ def test_a_dlo_segment_not_matching_its_listed_etag_fails_naming_it(
 
 
 def test_an_slo_body_cut_short_is_resumed_against_the_slo_etag(
-    proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
+    fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
 ) -> None:
     seed.container(container_name)
     put_slo(seed, container_name, "big", f"{container_name}_segments", size=SEGMENT)
-    proxy.truncate_body(150_000, method="GET", path=r"/big$")
-    with service(proxy) as svc:
+    fault_proxy.truncate_body(150_000, method="GET", path=r"/big$")
+    with service(fault_proxy) as svc:
         result = get_one(svc, container_name, "big", tmp_path)
     assert result["success"], result
     assert (tmp_path / "big").read_bytes() == slo_bytes()
-    _, whole, resumed = object_requests(proxy, "big")
+    _, whole, resumed = object_requests(fault_proxy, "big")
     assert resumed.header("Range") == f"bytes=150000-{3 * SEGMENT - 1}"
     assert resumed.header("If-Match") == whole.header("If-Match")
     assert result["attempts"] == 3
@@ -174,7 +167,7 @@ def test_an_slo_body_cut_short_is_resumed_against_the_slo_etag(
 
 @pytest.mark.parametrize("kind", ["slo", "dlo"])
 def test_skip_identical_compares_large_objects_segment_by_segment(
-    proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path, kind: str
+    fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path, kind: str
 ) -> None:
     segments = f"{container_name}_segments"
     seed.container(container_name)
@@ -185,11 +178,11 @@ def test_skip_identical_compares_large_objects_segment_by_segment(
         put_dlo(seed, container_name, "lo", segments, size=SEGMENT)
         data = dlo_bytes()
     (tmp_path / "lo").write_bytes(data)
-    with service(proxy) as svc:
+    with service(fault_proxy) as svc:
         result = get_one(svc, container_name, "lo", tmp_path, skip_identical=True)
         assert result["success"] and result["status"] == "skipped-identical", result
         # only the manifest was read
-        assert len(object_requests(proxy, "lo")) == 1
+        assert len(object_requests(fault_proxy, "lo")) == 1
         changed = bytearray(data)
         changed[SEGMENT + 5] ^= 1
         (tmp_path / "lo").write_bytes(bytes(changed))
@@ -212,7 +205,7 @@ def test_an_empty_local_file_is_not_taken_for_a_dlo_manifest(
 
 
 def test_an_slo_of_slos_is_verified_through_its_sub_manifests(
-    proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
+    fault_proxy: FaultProxy, seed: Seed, container_name: str, tmp_path: Path
 ) -> None:
     segments = f"{container_name}_segments"
     seed.container(container_name)
@@ -230,8 +223,8 @@ def test_an_slo_of_slos_is_verified_through_its_sub_manifests(
         headers={"X-Auth-Token": seed.token}, timeout=30,
     )
     assert answer.status_code == 201, answer.text
-    with service(proxy) as svc:
+    with service(fault_proxy) as svc:
         result = get_one(svc, container_name, "outer", tmp_path)
     assert result["success"], result
     assert (tmp_path / "outer").read_bytes() == slo_bytes() + tail
-    assert [r.query for r in object_requests(proxy, "inner")] == ["multipart-manifest=get"]
+    assert [r.query for r in object_requests(fault_proxy, "inner")] == ["multipart-manifest=get"]
