@@ -13,7 +13,7 @@ import pytest
 from swiftsvc import Service
 from swiftsvc.ops import batch as batch_ops
 from swiftsvc.testing import FaultProxy, LocalSwift
-from swiftsvc.testing.pytest_plugin import SMALL_BULK_DELETES
+from swiftsvc.testing.pytest_plugin import SMALL_BULK_DELETES, SMALL_BULK_FAILED_EXTRACTIONS
 
 Result = dict[str, Any]
 
@@ -109,19 +109,22 @@ def test_a_bad_name_fails_alone_in_the_middle_of_a_batch(
         assert sorted(_names(svc, container_name)) == ["a1", "a2", "b1", "b2"]
 
 
-def test_archives_hold_at_most_the_per_archive_count(
-    fault_proxy: FaultProxy, container_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_archives_hold_at_most_the_clusters_failed_extractions_limit(
+    small_swift: LocalSwift, container_name: str, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(batch_ops, "ARCHIVE_FILES", 25)
+    # the cluster stops extracting an archive after max_failed_extractions
+    # failures, so no archive may carry more files than that
     paths = _files(tmp_path, 120, size=8)
-    with Service(_proxied(fault_proxy)) as svc:
-        with svc.batch() as batch:
-            for path in paths:
-                batch.upload(container_name, str(path), object_name=path.name)
-        assert len(batch.results) == 120
-        assert all(r["success"] for r in batch.results)
-        assert len(_names(svc, container_name)) == 120
-    assert fault_proxy.count("PUT", r"extract-archive=tar") == 5  # ceil(120 / 25)
+    with FaultProxy(small_swift.proxy_url) as fault_proxy:
+        with Service(_proxied(fault_proxy)) as svc:
+            with svc.batch() as batch:
+                for path in paths:
+                    batch.upload(container_name, str(path), object_name=path.name)
+            assert len(batch.results) == 120
+            assert all(r["success"] for r in batch.results)
+            assert len(_names(svc, container_name)) == 120
+        archives = fault_proxy.count("PUT", r"extract-archive=tar")
+    assert archives == -(-120 // SMALL_BULK_FAILED_EXTRACTIONS)  # ceil(120 / 25)
 
 
 def test_mtime_survives_the_tar_path(

@@ -10,8 +10,9 @@ conftest. Servers start lazily, once per session, only for tests that ask:
     A second ``LocalSwift`` with small limits, for tests of paging and of
     segmenting that would otherwise need 10000 objects or 5 GiB:
     ``container_listing_limit`` = ``SMALL_LISTING_LIMIT`` (50),
-    ``max_file_size`` = ``SMALL_MAX_FILE_SIZE`` (1 MiB), and bulk delete in
-    chunks of ``SMALL_BULK_DELETES`` (50).
+    ``max_file_size`` = ``SMALL_MAX_FILE_SIZE`` (1 MiB), bulk delete in
+    chunks of ``SMALL_BULK_DELETES`` (50), and bulk extraction stopping after
+    ``SMALL_BULK_FAILED_EXTRACTIONS`` (25) failures (batches hold that many files).
 ``local_keystone`` (session)
     A ``LocalKeystone``, with a Keystone-validating proxy added to
     ``local_swift`` (``local_swift.keystone_proxy_url``); tests using it get the
@@ -47,6 +48,7 @@ from swiftsvc.testing.swift import LocalSwift
 SMALL_LISTING_LIMIT = 50
 SMALL_MAX_FILE_SIZE = 1024 * 1024
 SMALL_BULK_DELETES = 50
+SMALL_BULK_FAILED_EXTRACTIONS = 25
 
 _phases: list[str] = []
 
@@ -87,7 +89,10 @@ def small_swift() -> Iterator[LocalSwift]:
             "container_listing_limit": SMALL_LISTING_LIMIT,
             "max_file_size": SMALL_MAX_FILE_SIZE,
         },
-        bulk_limits={"max_deletes_per_request": SMALL_BULK_DELETES},
+        bulk_limits={
+            "max_deletes_per_request": SMALL_BULK_DELETES,
+            "max_failed_extractions": SMALL_BULK_FAILED_EXTRACTIONS,
+        },
         progress=lambda message: _record(f"(small) {message}"),
     )
     with cluster as swift:
