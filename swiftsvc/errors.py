@@ -138,11 +138,11 @@ class SwiftError(Exception):
     def __str__(self) -> str:
         text = str(self.value) if isinstance(self.value, str) else repr(self.value)
         if self.container is not None:
-            text += f" container:{self.container}"
+            text += f" container:{_shown(self.container)}"
         if self.obj is not None:
-            text += f" object:{self.obj}"
+            text += f" object:{_shown(self.obj)}"
         if self.segment is not None:
-            text += f" segment:{self.segment}"
+            text += f" segment:{_shown(self.segment)}"
         return text
 
     def __repr__(self) -> str:
@@ -151,3 +151,16 @@ class SwiftError(Exception):
 
 class OptionError(SwiftError, ValueError):
     """An unknown option name, or an option value of the wrong kind."""
+
+
+def _shown(name: object) -> str:
+    """``name`` as is, or its repr when it holds control characters or
+    undecodable bytes: a bad name must not garble, or fail, the message
+    that reports it (printing a lone surrogate raises UnicodeEncodeError)."""
+    if not isinstance(name, str):
+        return repr(name)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return repr(name)
+    return name if name.isprintable() else repr(name)

@@ -30,7 +30,33 @@ def _checked_options(options: Mapping[str, Any] | None) -> dict[str, Any] | None
 def _checked_name(object_name: object) -> str:
     if not (isinstance(object_name, str) and object_name):
         raise SwiftError("Object names must be specified as non-empty strings")
+    check_name(object_name, "object")
     return object_name
+
+
+def name_problem(name: str, kind: str = "object") -> str | None:
+    """Why ``name`` can never be a Swift ``kind`` name (None: it can).
+
+    Swift names are UTF-8 and refuse NUL (412). A ``str`` holding lone
+    surrogates came from undecodable bytes (``os.fsdecode`` of a file name
+    that is not UTF-8): it cannot be encoded at all.
+    """
+    if "\0" in name:
+        return f"{kind} name {name!r} contains a NUL character"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{kind} name {name!r} is not valid UTF-8 (it holds undecodable bytes)"
+    return None
+
+
+def check_name(name: str, kind: str = "object") -> None:
+    """Raise :class:`SwiftError` naming ``name`` when it can never be a Swift name."""
+    problem = name_problem(name, kind)
+    if problem is not None:
+        if kind == "container":
+            raise SwiftError(problem, container=name)
+        raise SwiftError(problem, obj=name)
 
 
 class UploadObject:
@@ -62,6 +88,7 @@ class UploadObject:
         name = name.lstrip("/")
         if not name:
             raise SwiftError("Object names must not be empty strings")
+        check_name(name, "object")
         self.source = source
         self.object_name = name
         self.options = _checked_options(options)
@@ -128,8 +155,10 @@ def copy_destination(destination: str, object_name: str) -> str:
         raise SwiftError("destination must be in format /cont[/obj]")
     if not parts[-1]:
         raise SwiftError("destination must not end in a slash")
+    check_name(parts[1], "container")
     if len(parts) == 2:
         return f"{destination}/{object_name}"
+    check_name("/".join(parts[2:]), "object")
     return destination
 
 

@@ -20,6 +20,7 @@ dropped (``swift upload cont ./dir/`` creates ``dir/a/b``).
 from __future__ import annotations
 
 import enum
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -60,18 +61,26 @@ def object_name_for_path(path: str) -> str:
 
 
 def upload_items(
-    source: str | IO[bytes] | None, object_name: str, *, dir_markers: bool
+    source: str | IO[bytes] | None,
+    object_name: str,
+    *,
+    dir_markers: bool,
+    max_name_length: int | None = None,
 ) -> Iterator[UploadItem]:
     """The items one source stands for; lazy for directories.
 
     ``object_name`` is the name for the source itself; a directory's files
-    are named ``object_name/<relative path>``.
+    are named ``object_name/<relative path>``. A file whose object name
+    cannot be created (not valid UTF-8, or longer than ``max_name_length``
+    bytes, the cluster's limit) becomes an item carrying that error, so it
+    fails alone and nothing is sent for it.
     """
     if source is None:
         kind = SourceKind.DIR_MARKER if dir_markers else SourceKind.EMPTY
         yield UploadItem(object_name, kind, size=0)
     elif isinstance(source, str):
-        yield from _path_items(source, object_name, dir_markers=dir_markers)
+        limits = _Limits(max_name_length)
+        yield from _path_items(source, object_name, dir_markers=dir_markers, limits=limits)
     elif hasattr(source, "read"):
         yield stream_item(source, object_name)
     else:
@@ -98,40 +107,88 @@ def _remaining_size(stream: IO[bytes]) -> int | None:
 
 
 def check_path(path: str) -> None:
-    """Raise SwiftError now for a path that cannot be uploaded (used for eager checks)."""
+    """Raise SwiftError now for a path that cannot be uploaded (used for eager checks).
+
+    Readability is tried, not guessed from the mode bits: ``os.access``
+    answers for the real user id, and root passes it for any file.
+    """
     try:
         st = os.stat(path)
-    except OSError as error:
+    except FileNotFoundError as error:
         raise SwiftError(f"Local file {path!r} not found", exc=error) from error
-    if stat.S_ISDIR(st.st_mode):
-        if not os.access(path, os.R_OK | os.X_OK):
-            raise SwiftError(f"Local directory {path!r} is not readable")
-    elif stat.S_ISREG(st.st_mode):
-        if not os.access(path, os.R_OK):
-            raise SwiftError(f"Local file {path!r} is not readable")
-    else:
-        raise SwiftError(f"Local path {path!r} is not a regular file or a directory")
+    except OSError as error:
+        raise SwiftError(
+            f"Local path {path!r} cannot be read: {error.strerror}", exc=error
+        ) from error
+    try:
+        if stat.S_ISDIR(st.st_mode):
+            with os.scandir(path):
+                pass
+        elif stat.S_ISREG(st.st_mode):
+            with open(path, "rb"):
+                pass
+        else:
+            raise SwiftError(f"Local path {path!r} is not a regular file or a directory")
+    except OSError as error:
+        kind = "directory" if stat.S_ISDIR(st.st_mode) else "file"
+        raise SwiftError(
+            f"Local {kind} {path!r} is not readable: {error.strerror}", exc=error
+        ) from error
 
 
-def _path_items(path: str, object_name: str, *, dir_markers: bool) -> Iterator[UploadItem]:
+def _path_items(
+    path: str, object_name: str, *, dir_markers: bool, limits: _Limits
+) -> Iterator[UploadItem]:
     try:
         st = os.stat(path)  # a symlink given explicitly is followed, even to a directory
     except OSError as error:
         yield UploadItem(object_name, SourceKind.FILE, path=path, error=error)
         return
     if stat.S_ISDIR(st.st_mode):
-        yield from walk(path, object_name, dir_markers=dir_markers)
+        yield from walk(path, object_name, dir_markers=dir_markers, limits=limits)
     else:
-        yield _file_item(path, object_name, st)
+        yield _file_item(path, object_name, st, limits)
 
 
-def _file_item(path: str, object_name: str, st: os.stat_result) -> UploadItem:
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """What the cluster accepts as object names (None: not known, not checked)."""
+
+    max_name_length: int | None = None
+
+    def error(self, name: str, path: str) -> OSError | None:
+        """Why a file at ``path`` cannot become the object ``name`` (None: it can)."""
+        try:
+            length = len(name.encode("utf-8"))
+        except UnicodeEncodeError:
+            return OSError(errno.EILSEQ, "file name is not valid UTF-8, so it cannot "
+                           f"be an object name ({name!r})", path)
+        if self.max_name_length is not None and length > self.max_name_length:
+            return OSError(errno.ENAMETOOLONG, f"object name {name[:40]!r}... is {length} "
+                           "bytes long, more than the cluster's max_object_name_length "
+                           f"({self.max_name_length})", path)
+        return None
+
+
+def _file_item(
+    path: str, object_name: str, st: os.stat_result, limits: _Limits = _Limits()
+) -> UploadItem:
     if not stat.S_ISREG(st.st_mode):
         error = OSError(f"{path!r} is not a regular file (a device, FIFO or socket)")
         return UploadItem(object_name, SourceKind.FILE, path=path, error=error)
+    refused = limits.error(object_name, path)
+    if refused is None and not os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS):
+        # refused now, so no request is sent for a file that cannot be read
+        refused = OSError(errno.EACCES, os.strerror(errno.EACCES), path)
+    if refused is not None:
+        return UploadItem(object_name, SourceKind.FILE, path=path, error=refused)
     return UploadItem(
         object_name, SourceKind.FILE, path=path, size=st.st_size, mtime=st.st_mtime
     )
+
+
+# ask for the effective user (who opens the file) where the OS can say
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +199,9 @@ class _Entry:
     descend: bool  # True: walk into it; False: a file, or a directory's marker
 
 
-def walk(root: str, root_name: str, *, dir_markers: bool) -> Iterator[UploadItem]:
+def walk(
+    root: str, root_name: str, *, dir_markers: bool, limits: _Limits | None = None
+) -> Iterator[UploadItem]:
     """The files under ``root`` as items, lazily, in the order Swift lists their names.
 
     Names are ``root_name/<relative path>``. The walk is depth-first with one
@@ -162,6 +221,7 @@ def walk(root: str, root_name: str, *, dir_markers: bool) -> Iterator[UploadItem
     set; empty directories always do (as the ``swift`` CLI makes them), or
     they would vanish from the upload.
     """
+    limits = limits or _Limits()
     prefix = f"{root_name}/" if root_name else ""
     try:
         entries = _entries(root, prefix, dir_markers=dir_markers)
@@ -169,7 +229,7 @@ def walk(root: str, root_name: str, *, dir_markers: bool) -> Iterator[UploadItem
         yield UploadItem(root_name, SourceKind.DIR_MARKER, path=root, error=error)
         return
     if root_name and (dir_markers or not entries):
-        yield _leaf(_Entry(b"", root_name, root, descend=False))
+        yield _leaf(_Entry(b"", root_name, root, descend=False), limits)
     stack = [iter(entries)]
     while stack:
         entry = next(stack[-1], None)
@@ -182,19 +242,22 @@ def walk(root: str, root_name: str, *, dir_markers: bool) -> Iterator[UploadItem
             except OSError as error:
                 yield UploadItem(entry.name, SourceKind.DIR_MARKER, path=entry.path, error=error)
             continue
-        yield _leaf(entry)
+        yield _leaf(entry, limits)
 
 
-def _leaf(entry: _Entry) -> UploadItem:
+def _leaf(entry: _Entry, limits: _Limits) -> UploadItem:
     try:
         st = os.stat(entry.path)
     except OSError as error:  # a broken symlink, or gone since the directory was read
         return UploadItem(entry.name, SourceKind.FILE, path=entry.path, error=error)
     if stat.S_ISDIR(st.st_mode):
+        refused = limits.error(entry.name, entry.path)
+        if refused is not None:
+            return UploadItem(entry.name, SourceKind.DIR_MARKER, path=entry.path, error=refused)
         return UploadItem(
             entry.name, SourceKind.DIR_MARKER, path=entry.path, size=0, mtime=st.st_mtime
         )
-    return _file_item(entry.path, entry.name, st)
+    return _file_item(entry.path, entry.name, st, limits)
 
 
 def _entries(directory: str, prefix: str, *, dir_markers: bool) -> list[_Entry]:

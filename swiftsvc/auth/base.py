@@ -116,7 +116,9 @@ class SharedAuthenticator(Authenticator):
         self.scheme = scheme
         # the options that chose the scheme count as used too
         choosers = [name for name in ("auth_version", "os_auth_type") if getattr(options, name)]
-        self.options_used = (*choosers, *options_used)
+        # os_storage_url replaces the storage URL of every scheme (see get())
+        overrides = ["os_storage_url"] if options.os_storage_url else []
+        self.options_used = (*choosers, *options_used, *overrides)
         self._options = options
         self._retry = retry
         self._lock = threading.Lock()

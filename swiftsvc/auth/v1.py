@@ -72,6 +72,9 @@ class V1Authenticator(SharedAuthenticator):
                 allow_redirects=False,
             )
             body = answer.content
+        except requests.exceptions.SSLError as error:
+            # a ConnectionError subclass, but a refused certificate only repeats
+            raise self.failure(f"v1.0 auth failed: TLS error: {error}") from None
         except (requests.ConnectionError, requests.Timeout) as error:
             attempt = Attempt("GET", path, None, "", {}, error=type(error).__name__,
                               elapsed=time.monotonic() - started)

@@ -53,3 +53,35 @@ class CallContext:
     def with_options(self, overrides: Mapping[str, Any] | None) -> Options:
         """The options for one item with per-object ``overrides`` applied."""
         return self.options.merged(overrides)
+
+    def name_length_problem(self, name: str) -> str | None:
+        """Why the cluster would refuse to create an object called ``name`` (None: it would not).
+
+        Only names longer than :data:`NAMES_THAT_FIT` bytes ask the cluster's
+        ``/info``, so ordinary calls never wait for it.
+        """
+        length = len(name.encode("utf-8", "surrogateescape"))
+        if length <= NAMES_THAT_FIT:
+            return None
+        limit = max_object_name_length(self.capabilities())
+        if length <= limit:
+            return None
+        return (
+            f"object name {name[:40]!r}... is {length} bytes long, more than the "
+            f"cluster's max_object_name_length ({limit})"
+        )
+
+
+# Swift's max_object_name_length is 1024 unless an operator changes it, and
+# nobody lowers it this far: names up to this many bytes are not checked.
+NAMES_THAT_FIT = 256
+# Swift's default, for a cluster whose /info does not say
+DEFAULT_MAX_OBJECT_NAME_LENGTH = 1024
+
+
+def max_object_name_length(capabilities: Mapping[str, Any]) -> int:
+    """The longest object name (UTF-8 bytes) the cluster accepts on creation."""
+    value = capabilities.get("swift", {}).get("max_object_name_length")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return DEFAULT_MAX_OBJECT_NAME_LENGTH

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from swiftsvc._pools import Cancelled, Job
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import UploadObject
+from swiftsvc.ops._context import max_object_name_length
 from swiftsvc.ops._cursor import ListingCursor
 from swiftsvc.ops.batch import UploadBatcher, batch_limits
 from swiftsvc.ops.remote_objects import UNKNOWN, Existing, remote_from_listing, wants_remote
@@ -121,7 +122,9 @@ def plan(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]
         source = upload_object.source
         name = pseudo + _base_name(upload_object)
         lookup = _lookup_for(ctx, container, source, name, options, shared)
-        for item in upload_items(source, name, dir_markers=options.dir_marker):
+        items = upload_items(source, name, dir_markers=options.dir_marker,
+                             max_name_length=max_object_name_length(shared.capabilities))
+        for item in items:
             if ctx.scope.cancelled:
                 return
             existing = lookup(item.object_name) if item.kind is SourceKind.FILE else UNKNOWN

@@ -20,6 +20,7 @@ deleted (unless ``leave_segments``).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError, Future
@@ -47,6 +48,8 @@ from swiftsvc.results import Action, Result, Status, failure, success
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
     from swiftsvc.ops._context import CallContext
+
+log = logging.getLogger(__name__)
 
 SegmentRef = tuple[str, str]  # (container, name)
 
@@ -219,15 +222,20 @@ def upload_stream_segments(
 
 
 def _leftovers(conn: Connection, layout: SegmentLayout) -> dict[int, tuple[int, str]]:
-    """Segments of this very layout already in the cluster (an interrupted earlier run)."""
+    """Segments of this very layout already in the cluster (an interrupted earlier run).
+
+    Reusing them only saves bytes: a listing that fails (after its retries)
+    means every segment is sent again, never that the upload fails.
+    """
     try:
         return existing_segments(
             layout, iter_dlo_segments(conn, layout.segment_container, layout.prefix)
         )
     except ClientException as error:
-        if error.http_status == 404:
-            return {}
-        raise
+        if error.http_status != 404:
+            log.warning("listing leftover segments of %s failed, sending them all: %s",
+                        layout.prefix, error)
+        return {}
 
 
 def _submit_all(
