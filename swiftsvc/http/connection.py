@@ -1,7 +1,11 @@
 """One keep-alive HTTP connection per worker thread, speaking the Swift API.
 
-A :class:`Connection` wraps a ``requests.Session`` (one pooled connection),
-asks the Service's shared authenticator for the token, and retries by the
+A :class:`Connection` holds one keep-alive HTTP connection: a
+``requests.Session`` configures it (TLS, CA bundle, client certificate,
+proxies) and, unless the environment names a proxy, requests are sent
+straight through the urllib3 pool that session would use, at half its client
+CPU (see :mod:`swiftsvc.http._send`). It asks the Service's shared
+authenticator for the token, and retries by the
 :class:`~swiftsvc.http.retry.RetryPolicy`. It returns values
 (:class:`~swiftsvc.http.response.Response`, or a streamed response for
 downloads) carrying every attempt, instead of filling dicts passed in.
@@ -29,6 +33,7 @@ import urllib3.exceptions
 from swiftsvc._redact import redact_headers, redact_url
 from swiftsvc.errors import ClientException
 from swiftsvc.http._body import Body, ShortBody
+from swiftsvc.http._send import Sender
 from swiftsvc.http.response import Attempt, Response, StreamedResponse, response_dict
 from swiftsvc.http.retry import RetryPolicy
 from swiftsvc.http.transport import Transport
@@ -42,6 +47,14 @@ Query = Mapping[str, str] | Sequence[tuple[str, str]]
 RequestBody = bytes | BinaryIO | Iterable[bytes]
 EndpointKind = Literal["account", "container", "object"]
 
+# what no new try can fix: TLS, a malformed URL, a malformed answer header
+_FINAL_ERRORS = (
+    ShortBody,
+    requests.exceptions.SSLError,
+    urllib3.exceptions.SSLError,
+    urllib3.exceptions.LocationValueError,  # requests: InvalidURL
+    urllib3.exceptions.InvalidHeader,  # requests: InvalidHeader
+)
 # no answer, or an answer cut short: worth another try (TLS failures are not)
 _RETRYABLE_ERRORS = (
     requests.ConnectionError,
@@ -143,13 +156,13 @@ class _StreamedResponse:
     headers: Mapping[str, str]
     attempts: tuple[Attempt, ...]
 
-    def __init__(self, answer: requests.Response, attempts: tuple[Attempt, ...],
-                 what: str) -> None:
+    def __init__(self, answer: urllib3.BaseHTTPResponse, headers: Mapping[str, str],
+                 attempts: tuple[Attempt, ...], what: str) -> None:
         self._answer = answer
         self._what = what
-        self.status = answer.status_code
+        self.status = answer.status
         self.reason = answer.reason or ""
-        self.headers = {name.lower(): value for name, value in answer.headers.items()}
+        self.headers = headers
         self.attempts = attempts
 
     @property
@@ -163,7 +176,7 @@ class _StreamedResponse:
         (the caller may resume with a Range request).
         """
         try:
-            yield from self._answer.raw.stream(size, decode_content=False)
+            yield from self._answer.stream(size, decode_content=False)
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise ClientException(
                 f"{self._what} failed while reading the body: {type(error).__name__}",
@@ -179,14 +192,14 @@ class _StreamedResponse:
 
     def close(self) -> None:
         """Release the connection: drained for reuse when little is left, else closed."""
-        raw = self._answer.raw
+        raw = self._answer
         remaining = getattr(raw, "length_remaining", None)
         if isinstance(remaining, int) and remaining <= _DRAIN_LIMIT:
             # reading a few KiB costs less than a new TCP (and TLS) connection
             with contextlib.suppress(urllib3.exceptions.HTTPError, OSError):
                 for _ in raw.stream(65536, decode_content=False):
                     pass
-        self._answer.close()
+        _close(raw)
 
     def response_dict(self) -> dict[str, Any]:
         return response_dict(self.attempts)
@@ -220,7 +233,7 @@ class Connection:
         self._transport = transport or Transport()
         self._retry = retry or RetryPolicy()
         self._force_auth_retry = force_auth_retry
-        self._session: requests.Session | None = None
+        self._sender: Sender | None = None
 
     @property
     def authenticator(self) -> Authenticator:
@@ -231,20 +244,20 @@ class Connection:
         """The account's URL (authenticates through the shared authenticator if needed)."""
         return self._authenticator.get().storage_url
 
-    def _http(self) -> requests.Session:
-        if self._session is None:
+    def _http(self) -> Sender:
+        if self._sender is None:
             session = self._transport.session()
             session.headers["User-Agent"] = _USER_AGENT
             # bodies are passed on byte for byte: a gzip-encoded object must
             # not be decoded (its ETag is of the stored bytes)
             session.headers["Accept-Encoding"] = "identity"
-            self._session = session
-        return self._session
+            self._sender = Sender(session, self._transport.timeout)
+        return self._sender
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
 
     def __repr__(self) -> str:
         return f"<Connection scheme={self._authenticator.scheme}>"
@@ -301,13 +314,10 @@ class Connection:
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("REQ %s %s %s", method, redact_url(full_url), redact_headers(send))
             started = time.monotonic()
-            answer: requests.Response | None = None
+            answer: urllib3.BaseHTTPResponse | None = None
             try:
-                answer = self._http().request(
-                    method, full_url, headers=send, data=payload.data, stream=True,
-                    timeout=self._transport.timeout, allow_redirects=False,
-                )
-                accepted = _accepted(answer.status_code, accept)
+                answer = self._http().send(method, full_url, send, payload.data)
+                accepted = _accepted(answer.status, accept)
                 content = b"" if stream and accepted else _read_body(answer)
             except Exception as error:
                 _close(answer)
@@ -334,8 +344,8 @@ class Connection:
                 payload.rewind()
                 continue
             elapsed = time.monotonic() - started
-            response_headers = {k.lower(): v for k, v in answer.headers.items()}
-            status = answer.status_code
+            response_headers = _lower_headers(answer.headers)
+            status = answer.status
             attempt = Attempt(
                 method, path, status, answer.reason or "", response_headers,
                 response_headers.get("x-trans-id")
@@ -347,7 +357,7 @@ class Connection:
             if accepted:
                 history = (*policy.history, attempt)
                 if stream:
-                    return _StreamedResponse(answer, history, what)
+                    return _StreamedResponse(answer, response_headers, history, what)
                 return Response(status, attempt.reason, response_headers, content, history)
             note = ""
             if status == 401 and uses_auth and credentials is not None and not reauthenticated:
@@ -568,8 +578,7 @@ def _retryable(error: BaseException) -> bool | None:
     """True for network failures worth another try, False for failures that
     would only repeat (TLS, a malformed URL, a body shorter than announced),
     None for what is no network failure at all."""
-    if isinstance(error, (ShortBody, requests.exceptions.SSLError,
-                          urllib3.exceptions.SSLError)):
+    if isinstance(error, _FINAL_ERRORS):
         return False
     if isinstance(error, _RETRYABLE_ERRORS):
         return True
@@ -586,14 +595,23 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _read_body(answer: requests.Response) -> bytes:
+def _read_body(answer: urllib3.BaseHTTPResponse) -> bytes:
     """The whole body as sent (no content decoding, like downloads)."""
-    return b"".join(answer.raw.stream(65536, decode_content=False))
+    return b"".join(answer.stream(65536, decode_content=False))
 
 
-def _close(answer: requests.Response | None) -> None:
+def _close(answer: urllib3.BaseHTTPResponse | None) -> None:
+    """What ``requests.Response.close`` does: a body read to its end has given
+    the connection back already; one left unread closes it."""
     if answer is not None:
         answer.close()
+        answer.release_conn()
+
+
+def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    # by name, not items(): a repeated header is one value joined with ", "
+    # (urllib3's items() gives each repeat apart; requests joined them)
+    return {name.lower(): headers[name] for name in headers}
 
 
 def _listing_query(marker: str, limit: int | None, prefix: str | None,

@@ -4,6 +4,11 @@ One :class:`Transport` value is built from the options once per Service; every
 ``requests.Session`` (one per worker thread, plus the authenticator's) and
 every keystoneauth session is configured from it, so ``os_cacert`` or
 ``insecure`` can never apply to some requests and not others.
+
+requests stays the configuration: a worker's storage requests are sent
+straight through the urllib3 pool its session's adapter holds (half the
+client CPU of ``Session.request``; see :mod:`swiftsvc.http._send`), so the
+TLS settings of that pool are requests' own.
 """
 
 from __future__ import annotations
