@@ -17,17 +17,25 @@ objects. A listing entry tells an SLO manifest (``slo_etag``) and a possible
 DLO manifest (an empty object that is not a directory marker); only those
 leave the bulk request. An SLO gets ``DELETE ?multipart-manifest=delete``
 (the cluster removes its segments). Possible DLOs are HEADed by jobs of up
-to ``INSPECT_GROUP`` objects (one per object_dd thread); the plain ones
-among them then share one bulk request, and a real DLO loses its manifest,
-then its segments (listed by prefix; in bulk when the cluster offers it,
-else one ``delete_segment`` job each on the segment pool). The manifest goes
-first, so a failure midway leaves orphaned segments (reported), never an
-object that reads truncated. Named objects have no listing entry: their
-container is listed over the range of the names (a few pages at most, see
+to one bulk request's worth of objects (gathered across listing pages, so
+every object_dd thread gets a share); the plain ones among them then share
+one bulk request, and a real DLO loses its manifest, then its segments
+(listed by prefix; in bulk when the cluster offers it, else one
+``delete_segment`` job each on the segment pool). The manifest goes first,
+so a failure midway leaves orphaned segments (reported), never an object
+that reads truncated. Named objects have no listing entry: their container
+is listed over the range of the names (a few pages at most, see
 :mod:`swiftsvc.ops.delete_targets`); names beyond are HEADed like possible
 DLOs. With ``leave_segments`` every object goes to bulk. The price of
 correctness is a HEAD per empty object (python-swiftclient HEADs every
-object it deletes one by one).
+object it deletes one by one), except when a whole container goes and no
+other container of the account holds objects
+(:class:`~swiftsvc.ops.delete_targets.LoneContainer`): then a DLO's segments
+can only be in that container, deleted with it, and its empty objects go
+to bulk unHEADed. Only empty objects are taken for possible DLOs: Swift
+lets a non-empty object carry ``X-Object-Manifest`` too (a PUT with a body,
+or a POST), and such a one loses its manifest only, as with
+python-swiftclient.
 
 Missing objects: a named object that does not exist is a failed
 ``delete_object`` (404), as in python-swiftclient; in bulk the cluster only
@@ -54,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 from swiftsvc._pools import Job
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import DeleteObject, iter_named
-from swiftsvc.ops.bulk import bulk_delete_chunk, bulk_delete_job, chunked
+from swiftsvc.ops.bulk import PARALLEL_CHUNK, bulk_delete_chunk, bulk_delete_job, chunked
 from swiftsvc.ops.delete_jobs import (
     Kind,
     Outstanding,
@@ -62,18 +70,20 @@ from swiftsvc.ops.delete_jobs import (
     delete_container_job,
     delete_object_job,
     inspect_then_delete_job,
+    needs_head,
 )
-from swiftsvc.ops.delete_targets import ListedTargets, named_targets, with_listing
+from swiftsvc.ops.delete_targets import (
+    ListedTargets,
+    LoneContainer,
+    named_targets,
+    with_listing,
+)
 from swiftsvc.ops.listing import iter_account_pages
 from swiftsvc.options import Options
 from swiftsvc.results import Action, Result, failure
 
 if TYPE_CHECKING:
     from swiftsvc.ops._context import CallContext
-
-# at most this many objects HEADed one after the other by one job
-INSPECT_GROUP = 100
-
 
 # ------------------------------------------------------------ pure decisions
 
@@ -98,11 +108,29 @@ def route(target: Target) -> Route:
     return Route.INSPECT
 
 
-def inspect_groups(targets: list[Target], threads: int) -> Iterator[list[Target]]:
+def inspect_groups(targets: list[Target], threads: int, limit: int) -> Iterator[list[Target]]:
     """``targets`` to HEAD, split so every object_dd thread gets a share, at
-    most ``INSPECT_GROUP`` each (a group's plain objects share one bulk request)."""
-    size = max(1, min(INSPECT_GROUP, -(-len(targets) // max(1, threads))))
+    most ``limit`` (objects per bulk request) each: a group's plain objects
+    share one bulk request."""
+    size = max(1, min(limit, -(-len(targets) // max(1, threads))))
     return chunked(targets, size)
+
+
+def inspect_batch(threads: int, limit: int) -> int:
+    """Possible DLOs gathered before their HEAD jobs start: enough for a full
+    group on every object_dd thread, so each group's bulk request is full."""
+    return max(1, threads) * limit
+
+
+def whole_container(options: Options) -> bool:
+    """Whether a container delete lists, and so deletes, every object of the
+    container (then the container itself goes too)."""
+    return not (options.prefix or options.delimiter or options.marker or options.end_marker)
+
+
+def without_inspection(chunk: list[Target]) -> list[Target]:
+    """``chunk`` with its possible DLOs taken as plain objects."""
+    return [t.with_kind(Kind.PLAIN) if t.kind is Kind.MAYBE_DLO else t for t in chunk]
 
 
 def use_bulk(count: int, options: Options, limit: int | None) -> bool:
@@ -166,7 +194,8 @@ def _plan_account(ctx: CallContext) -> Iterator[Job]:
 def _plan_container(ctx: CallContext, container: str) -> Iterator[Job]:
     outstanding = Outstanding()
     listing = ListedTargets(ctx, container)
-    for job in _plan_targets(ctx, container, iter(listing)):
+    lone = LoneContainer(ctx, container) if whole_container(ctx.options) else None
+    for job in _plan_targets(ctx, container, iter(listing), lone):
         yield outstanding.track(job)
     if listing.error is not None:
         # nothing more can be listed: keep the container, say why
@@ -184,22 +213,31 @@ def _plan_container(ctx: CallContext, container: str) -> Iterator[Job]:
     )
 
 
-def _plan_targets(ctx: CallContext, container: str, targets: Iterator[Target]) -> Iterator[Job]:
+def _plan_targets(
+    ctx: CallContext,
+    container: str,
+    targets: Iterator[Target],
+    lone: LoneContainer | None = None,
+) -> Iterator[Job]:
+    """``lone``: given when the whole container goes (see :class:`LoneContainer`)."""
     limit = bulk_delete_chunk(ctx.capabilities())
     threshold = 2 * ctx.options.object_dd_threads
     head = list(islice(targets, threshold + 1))
     everything = chain(head, targets)
     if not use_bulk(len(head), ctx.options, limit):
-        for target in everything:
-            yield object_job(ctx, target)
+        for chunk in chunked(everything, PARALLEL_CHUNK):
+            for target in _settled(chunk, lone):
+                yield object_job(ctx, target)
         return
     assert limit is not None
     del head
+    threads = ctx.options.object_dd_threads
+    inspect: list[Target] = []  # possible DLOs gathered across chunks
     for chunk in chunked(everything, limit):
         if any(t.kind is Kind.UNKNOWN and route(t) is Route.INSPECT for t in chunk):
             chunk = with_listing(ctx.connection(), container, chunk)
+        chunk = _settled(chunk, lone)
         names: list[str] = []
-        inspect: list[Target] = []
         for target in chunk:
             way = route(target)
             if way is Route.BULK:
@@ -209,13 +247,9 @@ def _plan_targets(ctx: CallContext, container: str, targets: Iterator[Target]) -
             else:
                 yield object_job(ctx, target)
         del chunk
-        for group in inspect_groups(inspect, ctx.options.object_dd_threads):
-            yield Job(
-                ctx.pools.object_dd,
-                inspect_then_delete_job,
-                (ctx, container, group),
-                on_error=_bulk_failed(container, [t.obj for t in group]),
-            )
+        if len(inspect) >= inspect_batch(threads, limit):
+            yield from _inspect_jobs(ctx, container, inspect, limit)
+            inspect = []
         if names:
             ctx.events.queued(Action.BULK_DELETE, container, None, 0)
             yield Job(
@@ -224,6 +258,30 @@ def _plan_targets(ctx: CallContext, container: str, targets: Iterator[Target]) -
                 (container, names),
                 on_error=_bulk_failed(container, names),
             )
+    yield from _inspect_jobs(ctx, container, inspect, limit)
+
+
+def _settled(chunk: list[Target], lone: LoneContainer | None) -> list[Target]:
+    """``chunk``, its possible DLOs taken as plain when ``lone`` shows that
+    no HEAD can matter (asked only when some would be HEADed)."""
+    if lone is None:
+        return chunk
+    heads = sum(1 for t in chunk if t.kind is Kind.MAYBE_DLO and needs_head(t))
+    if heads and lone.holds_all_segments(budget=heads):
+        return without_inspection(chunk)
+    return chunk
+
+
+def _inspect_jobs(
+    ctx: CallContext, container: str, targets: list[Target], limit: int
+) -> Iterator[Job]:
+    for group in inspect_groups(targets, ctx.options.object_dd_threads, limit):
+        yield Job(
+            ctx.pools.object_dd,
+            inspect_then_delete_job,
+            (ctx, container, group),
+            on_error=_bulk_failed(container, [t.obj for t in group]),
+        )
 
 
 def object_job(ctx: CallContext, target: Target) -> Job:

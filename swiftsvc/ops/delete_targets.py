@@ -4,10 +4,16 @@ A listing entry tells how to delete its object (:func:`classify`); an object
 only named has no entry, so a chunk of names gets one by listing their
 container over the names' range (:func:`with_listing`), a bounded number
 of pages: names beyond them stay :attr:`~Kind.UNKNOWN` and are HEADed.
+
+A listing entry cannot tell a DLO manifest from a plain empty object (same
+size 0, etag of the empty string and content type, checked on Swift 2.38),
+so those are :attr:`~Kind.MAYBE_DLO`. When a whole container is deleted,
+:class:`LoneContainer` may show that no HEAD can matter (see there).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from os.path import commonprefix
 from typing import TYPE_CHECKING, Any
@@ -15,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import DeleteObject, iter_named
 from swiftsvc.ops.delete_jobs import Kind, Target
-from swiftsvc.ops.listing import iter_container_pages
+from swiftsvc.ops.listing import iter_account_pages, iter_container_pages
 from swiftsvc.options import Options
 from swiftsvc.results import Action, failure
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
     from swiftsvc.ops._context import CallContext
+
+log = logging.getLogger(__name__)
 
 _EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
 _DIRECTORY_TYPES = frozenset({"application/directory", "application/x-directory", "text/directory"})
@@ -152,3 +160,87 @@ def with_listing(conn: Connection, container: str, chunk: list[Target]) -> list[
                 target = target.with_kind(Kind.PLAIN)
         updated.append(target)
     return updated
+
+
+# other containers listed as empty that LoneContainer HEADs at most: beyond
+# that the account is too big for the check to be worth it
+MAX_CONTAINER_CHECKS = 1000
+
+
+class LoneContainer:
+    """Whether the container being deleted whole is the only container of
+    its account that holds objects.
+
+    Then the HEAD of its empty objects cannot matter: a DLO manifest names
+    its segments as ``<container>/<prefix>`` of the same account, so they are
+    either in this container, whose every object this call deletes (if the
+    call fails midway the container stays, with them, and says so), or in a
+    container that is empty or does not exist: nothing can be orphaned.
+    Only sound when the call lists and deletes the whole container (no
+    prefix, delimiter or markers): the caller decides that.
+
+    The check is one account listing (its object counts lag behind in
+    Swift, the container updater reports them later: a count above 0 is
+    taken as is, a 0 is confirmed by a HEAD of that container), done when
+    the first empty objects come. Each call spends at most ``budget``
+    container HEADs (the object HEADs it may save), so a large account with
+    a few empty objects costs no more than before. Like every listing, it
+    shows the account at one moment: a container filled while the delete
+    runs is not seen.
+    """
+
+    def __init__(self, ctx: CallContext, container: str) -> None:
+        self._ctx = ctx
+        self._container = container
+        self._verdict: bool | None = None
+        self._unchecked: list[str] | None = None  # listed with count 0, not HEADed yet
+
+    def holds_all_segments(self, budget: int) -> bool:
+        """True once shown; False once disproved or undecidable (an error)."""
+        if self._verdict is None:
+            try:
+                self._verdict = self._check(budget)
+            except (ClientException, SwiftError) as error:
+                # e.g. a user who may not list the account: HEAD the objects
+                log.debug("cannot tell whether %r is alone, HEADing: %s", self._container, error)
+                self._verdict = False
+        return bool(self._verdict)
+
+    def _check(self, budget: int) -> bool | None:
+        conn = self._ctx.connection()
+        headers = dict(self._ctx.options.header) or None
+        if self._unchecked is None:
+            self._unchecked = self._listed_empty(conn)
+            if self._unchecked is None:
+                return False
+        while self._unchecked and budget > 0:
+            name = self._unchecked.pop()
+            budget -= 1
+            try:
+                head = conn.head_container(name, headers=headers)
+            except ClientException as error:
+                if error.http_status == 404:
+                    continue  # gone since the listing
+                raise
+            if head.headers.get("x-container-object-count") != "0":
+                return False
+        return None if self._unchecked else True
+
+    def _list_options(self) -> Options:
+        return self._ctx.options.merged(
+            {"prefix": None, "marker": "", "end_marker": "", "delimiter": None}
+        )
+
+    def _listed_empty(self, conn: Connection) -> list[str] | None:
+        """The other containers the account listing shows as empty; None if
+        one holds objects or there are too many to check."""
+        empty: list[str] = []
+        for page in iter_account_pages(conn, self._list_options()):
+            for item in page:
+                name = item.get("name")
+                if name is None or name == self._container:
+                    continue
+                if item.get("count") != 0 or len(empty) >= MAX_CONTAINER_CHECKS:
+                    return None
+                empty.append(str(name))
+        return empty

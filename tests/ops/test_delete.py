@@ -15,7 +15,7 @@ from _large import names_in, put_dlo, put_slo
 from _seed import Seed
 
 from swiftsvc import DeleteObject, Service, SwiftError
-from swiftsvc.ops.delete import Route, inspect_groups, route, use_bulk
+from swiftsvc.ops.delete import Route, inspect_batch, inspect_groups, route, use_bulk
 from swiftsvc.ops.delete_jobs import Kind, Target
 from swiftsvc.ops.delete_targets import classify, listing_range, with_listing
 from swiftsvc.options import Options
@@ -87,10 +87,13 @@ class TestDecisions:
         assert use_bulk(21, options, 10000)
         assert not use_bulk(21, options, None)
 
-    def test_inspect_groups_share_the_work_and_stay_small(self) -> None:
-        targets = [_target(Kind.MAYBE_DLO) for _ in range(1000)]
-        assert [len(g) for g in inspect_groups(targets[:30], 10)] == [3] * 10
-        assert max(len(g) for g in inspect_groups(targets, 4)) == 100
+    def test_inspect_groups_share_the_work_and_fill_bulk_requests(self) -> None:
+        targets = [_target(Kind.MAYBE_DLO) for _ in range(2000)]
+        assert [len(g) for g in inspect_groups(targets[:30], 10, 200)] == [3] * 10
+        assert [len(g) for g in inspect_groups(targets[:500], 2, 200)] == [200, 200, 100]
+        # a full batch gives every thread one group as big as a bulk request
+        batch = targets[:inspect_batch(10, 200)]
+        assert [len(g) for g in inspect_groups(batch, 10, 200)] == [200] * 10
 
     def test_listing_range_covers_the_names(self) -> None:
         prefix, marker, budget = listing_range(["dir/a1", "dir/a7", "dir/b"])
@@ -336,15 +339,20 @@ def test_missing_objects_are_counted_not_failed(
 def test_empty_objects_are_headed_and_still_bulk_deleted(
     small_seed: Seed, small_proxy: FaultProxy, container_name: str
 ) -> None:
+    # another container holds objects: a DLO's segments could be there
+    small_seed.put(f"{container_name}-other", "x", b"x")
     small_seed.container(container_name)
     small_seed.bulk(container_name, [f"e{i:02d}" for i in range(40)], b"")
     with Service(_options(small_proxy, ) | {"object_dd_threads": 4}) as svc:
         small_proxy.clear_requests()
         results = list(svc.delete(container_name))
+        heads = small_proxy.count(method="HEAD", path=r"/e\d\d\?")
+        deletes, posts = small_proxy.count(method="DELETE"), small_proxy.count(method="POST")
+        list(svc.delete(f"{container_name}-other"))
     assert all(r["success"] for r in results), results
-    assert small_proxy.count(method="HEAD", path=r"/e\d\d") == 40
-    assert small_proxy.count(method="DELETE") == 1  # only the container
-    assert small_proxy.count(method="POST") == 4  # one bulk request per HEADing job
+    assert heads == 40
+    assert deletes == 1  # only the container
+    assert posts == 4  # one bulk request per HEADing job
 
 
 @pytest.mark.parametrize("listed", [True, False], ids=["container", "named objects"])
