@@ -152,12 +152,18 @@ class StreamVerifier:
     the wrong MD5 or more bytes arrive than promised, so a corrupt first
     segment stops the download early; :meth:`finish` raises when bytes are
     missing. ``parts=None`` means the length is unknown (a chunked answer):
-    nothing is checked.
+    nothing is checked. ``first_index``, given when ``parts`` are a piece of
+    a larger object, is the index of ``parts[0]`` among the object's parts:
+    errors then name the part by its place in the whole, even a piece's
+    only part.
     """
 
-    def __init__(self, parts: Sequence[Part] | None, *, where: str) -> None:
+    def __init__(
+        self, parts: Sequence[Part] | None, *, where: str, first_index: int | None = None
+    ) -> None:
         self._parts = parts
         self._where = where
+        self._first_index = first_index
         self._index = 0
         self._left = parts[0].size if parts else 0
         self._hash = self._new_hash()
@@ -202,7 +208,9 @@ class StreamVerifier:
         if self._hash is not None and part.md5:
             actual = self._hash.hexdigest()
             if actual != part.md5:
-                which = f" (part {self._index}: {part.label})" if len(self._parts) > 1 else ""
+                several = len(self._parts) > 1 or self._first_index is not None
+                number = (self._first_index or 0) + self._index
+                which = f" (part {number}: {part.label})" if several else ""
                 raise VerificationError(
                     f"{self._where}: md5 {actual} != etag {part.md5}{which}"
                 )
@@ -315,6 +323,19 @@ class TempTarget:
             self.open()
         assert self._file is not None
         self._file.write(data)
+
+    def write_at(self, data: bytes, offset: int) -> None:
+        """Write ``data`` at ``offset`` (``os.pwrite``): safe from several threads at once.
+
+        Pieces of one object fetched in parallel land at their own offsets;
+        :meth:`open` must have been called first (not thread-safe).
+        """
+        assert self._file is not None, "open() the target before writing pieces"
+        fd = self._file.fileno()
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(fd, view, offset)
+            view, offset = view[written:], offset + written
 
     def commit(self, *, mtime: float | None = None) -> None:
         """Close, set the mtime, and rename into place (atomic on one filesystem)."""

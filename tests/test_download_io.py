@@ -152,6 +152,13 @@ def test_a_corrupt_segment_fails_as_soon_as_it_ends_naming_it() -> None:
         verifier.update(bad)  # raised here, before the third segment is read
 
 
+def test_a_piece_of_an_object_names_its_part_by_its_place_in_the_whole() -> None:
+    data = os.urandom(100)
+    verifier = StreamVerifier([Part(100, md5(b"\0" * 100), "/s/7")], where="slo", first_index=7)
+    with pytest.raises(VerificationError, match=r"\(part 7: /s/7\)"):
+        verifier.update(data)
+
+
 def test_unknown_length_checks_nothing() -> None:
     verifier = StreamVerifier(None, where="o")
     verifier.update(b"whatever")
@@ -193,6 +200,26 @@ def test_commit_renames_into_place_with_the_mtime(tmp_path: Path) -> None:
     assert target.read_bytes() == b"hello world"
     assert target.stat().st_mtime == 1234567890.0
     assert not leftovers(tmp_path / "sub")
+
+
+def test_pieces_written_at_their_offsets_in_any_order(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    with TempTarget(str(target)) as landing:
+        landing.open()
+        landing.write_at(b"world", 6)
+        landing.write_at(b"hello ", 0)
+        landing.commit()
+    assert target.read_bytes() == b"hello world"
+
+
+def test_a_failed_download_in_pieces_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_bytes(b"old")
+    with TempTarget(str(target)) as landing:
+        landing.open()
+        landing.write_at(b"new", 3)
+    assert target.read_bytes() == b"old"
+    assert not leftovers(tmp_path)
 
 
 def test_commit_of_nothing_makes_an_empty_file(tmp_path: Path) -> None:

@@ -86,6 +86,8 @@ def plan(ctx: CallContext, container: str | None, objects: Iterable[str] | None)
         events=ctx.events,
         scope=ctx.scope,
         consumer_connection=ctx.connection,
+        # pieces of a large SLO are fetched in parallel there
+        segments=ctx.pools.segment,
     )
     if not container:
         yield from _account_jobs(ctx, settings)

@@ -24,15 +24,17 @@ from swiftsvc._download_io import (
     relative_path,
     strip_etag,
 )
-from swiftsvc._pools import Cancelled, CancelScope
+from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.events import EventSink
 from swiftsvc.http.response import Attempt, StreamedResponse
-from swiftsvc.ops.download_body import GetRequest, ResumableBody
+from swiftsvc.ops.download_body import GetRequest, PieceFetcher, ResumableBody
 from swiftsvc.ops.download_large import (
     LargeObject,
+    Piece,
     dlo_parts,
     parse_manifest,
+    plan_pieces,
     read_limited,
     slo_parts,
 )
@@ -46,6 +48,9 @@ ACTION = Action.DOWNLOAD_OBJECT
 STDOUT = "-"
 # skip_identical hashes local files up to this size before asking (If-None-Match)
 HASH_UP_FRONT = 32 << 20
+# an SLO is fetched in parallel pieces of at least this size: below it one
+# more request costs more than the parallelism gains
+PIECE_MIN = 8 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,9 @@ class Settings:
     # the calling thread's connection: out_file='-' contents are read (and
     # resumed) there, after the job has returned
     consumer_connection: Callable[[], Connection]
+    # the segment pool, where pieces of an SLO are fetched in parallel (the
+    # object job waits on them); None: every object in one GET
+    segments: WorkerPool[Connection] | None = None
 
 
 def download_object(conn: Connection, item: Item, settings: Settings) -> Result:
@@ -122,12 +130,19 @@ class _Download:
         if large is not None:
             if compare and local_parts_match(compare, large.parts):
                 return self._skipped()
+            checked = large.parts if options.checksum else _lengths(large.parts)
             # the whole object must be the one the manifest describes
             slo = {"If-Match": f'"{large.etag}"'} if large.etag and _is_slo(response) else {}
+            pieces = self._pieces(checked) if slo and not to_stdout else []
+            if pieces:
+                request = GetRequest(self.item.container, self.item.obj, query, headers,
+                                     if_match=slo["If-Match"])
+                self._receive_pieces(request, pieces, target)
+                return self._result()
             response = self._get(query, {**headers, **slo}, probe=False)
             assert response is not None
             self._check_listing_etag(response, large)
-            parts: list[Part] | None = large.parts if options.checksum else _lengths(large.parts)
+            parts: list[Part] | None = checked
         else:
             if compare and local is None and _same_plain_object(response, compare):
                 response.close()  # a big identical file: read locally once, never fetched
@@ -143,12 +158,20 @@ class _Download:
         verifier = StreamVerifier(parts, where=f"Error downloading {self.where}")
         if to_stdout and not options.no_download:
             return self._result(contents=self._contents(body, verifier))
-        # names ending in "/" and directory-marker objects become folders
-        as_dir = target is not None and not options.out_file and (
+        self._receive(body, verifier, target, response, as_dir=self._as_dir(target, response))
+        return self._result()
+
+    def _as_dir(self, target: str | None, response: StreamedResponse) -> bool:
+        """Names ending in "/" and directory-marker objects become folders."""
+        return target is not None and not self.options.out_file and (
             self.pseudodir or is_dir_marker(response.headers.get("content-type"))
         )
-        self._receive(body, verifier, target, response, as_dir=as_dir)
-        return self._result()
+
+    def _pieces(self, parts: list[Part]) -> list[Piece]:
+        pool = self.settings.segments
+        if pool is None:
+            return []
+        return plan_pieces(parts, workers=pool.size, min_size=PIECE_MIN)
 
     def _local_target(self) -> str | None:
         """Where the object goes (None: nowhere, i.e. stdout); refuses unsafe names."""
@@ -264,6 +287,40 @@ class _Download:
         finally:
             self.read_length = verifier.read_length
             body.close()
+            if landing is not None:
+                landing.discard()  # after a commit there is nothing left to remove
+
+    def _receive_pieces(
+        self, request: GetRequest, pieces: list[Piece], target: str | None
+    ) -> None:
+        """An SLO's pieces fetched in parallel, verified, landed at their offsets."""
+        pool = self.settings.segments
+        assert pool is not None
+        options = self.options
+        fetcher = PieceFetcher(request, pieces, scope=self.settings.scope,
+                               max_resumes=options.retries, where=f"Error downloading {self.where}")
+        landing = None
+        try:
+            first = fetcher.first_response(self.conn)
+            as_dir = self._as_dir(target, first)
+            if target is not None and not options.no_download:
+                if as_dir:
+                    os.makedirs(target or ".", exist_ok=True)
+                else:
+                    landing = TempTarget(target)
+                    landing.open()
+            progress = self.settings.events.byte_counter(ACTION, self.item.container,
+                                                         self.item.obj)
+            fetcher.run(self.conn, pool, landing=landing, progress=progress)
+            if landing is not None:
+                mtime = None if options.ignore_mtime else parse_mtime(
+                    first.headers.get("x-object-meta-mtime")
+                )
+                landing.commit(mtime=mtime)
+        finally:
+            fetcher.close()
+            self.history.extend(fetcher.attempts)
+            self.read_length = fetcher.read_length
             if landing is not None:
                 landing.discard()  # after a commit there is nothing left to remove
 

@@ -170,6 +170,58 @@ def slice_parts(parts: Sequence[Part], first: int, last: int) -> list[Part]:
     return sliced
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Whole consecutive parts of an object, fetched with one ranged GET.
+
+    ``first`` and ``last`` are the object's byte offsets (inclusive);
+    ``index`` is the place of ``parts[0]`` among the object's parts.
+    """
+
+    first: int
+    last: int
+    parts: tuple[Part, ...]
+    index: int
+
+    @property
+    def range_header(self) -> str:
+        return f"bytes={self.first}-{self.last}"
+
+
+def plan_pieces(parts: Sequence[Part], *, workers: int, min_size: int) -> list[Piece]:
+    """Split an object into pieces of whole parts to fetch in parallel (pure).
+
+    Pieces never cut a part, so each part is still checked against its MD5.
+    A piece takes parts until it holds at least ``max(min_size, total / (4 *
+    workers))`` bytes: several pieces per worker even out the workers' finish
+    times, and the floor keeps a manifest of many small segments from costing
+    a request (and a manifest read in the proxy) per segment. Fewer than two
+    pieces means nothing to gain: an empty list.
+    """
+    total = sum(part.size for part in parts)
+    target = max(min_size, -(-total // (4 * max(workers, 1))))
+    pieces: list[Piece] = []
+    start = offset = index = 0
+    group: list[Part] = []
+    for number, part in enumerate(parts):
+        if not group:
+            index = number
+        group.append(part)
+        offset += part.size
+        if offset - start >= target:
+            pieces.append(Piece(start, offset - 1, tuple(group), index))
+            start, group = offset, []
+    if group:
+        if offset == start:  # trailing empty parts belong to the last piece
+            if not pieces:
+                return []
+            last = pieces[-1]
+            pieces[-1] = Piece(last.first, last.last, last.parts + tuple(group), last.index)
+        else:
+            pieces.append(Piece(start, offset - 1, tuple(group), index))
+    return pieces if len(pieces) > 1 else []
+
+
 # ----------------------------------------------------------------- fetching
 
 

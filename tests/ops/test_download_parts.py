@@ -24,6 +24,7 @@ from swiftsvc.ops.download_large import (
     listing_etag,
     manifest_etag,
     parse_manifest,
+    plan_pieces,
     slice_parts,
     split_manifest_header,
 )
@@ -183,3 +184,33 @@ def test_a_body_ending_early_without_an_error_is_resumed() -> None:
     body, conn, _ = body_of(first, [rest])
     assert b"".join(body) == DATA
     assert conn.asked[0]["Range"] == "bytes=40-99"
+
+
+def test_pieces_hold_whole_parts_of_at_least_the_minimum_size() -> None:
+    parts = [Part(4, "a", "/s/0"), Part(5, "b", "/s/1"), Part(9, "c", "/s/2"), Part(2, "d", "/s/3")]
+    pieces = plan_pieces(parts, workers=10, min_size=8)
+    assert [(p.first, p.last, p.index) for p in pieces] == [(0, 8, 0), (9, 17, 2), (18, 19, 3)]
+    assert [[part.label for part in p.parts] for p in pieces] == [
+        ["/s/0", "/s/1"], ["/s/2"], ["/s/3"]
+    ]
+    assert pieces[1].range_header == "bytes=9-17"
+
+
+def test_pieces_grow_with_the_object_so_each_worker_gets_about_four() -> None:
+    parts = [Part(1, None, f"/s/{i}") for i in range(1000)]
+    pieces = plan_pieces(parts, workers=10, min_size=1)
+    assert len(pieces) == 40
+    assert sum(len(p.parts) for p in pieces) == 1000
+    assert [p.first for p in pieces] == list(range(0, 1000, 25))
+
+
+def test_an_object_of_one_piece_is_not_split() -> None:
+    assert plan_pieces([Part(5, "a"), Part(5, "b")], workers=4, min_size=10) == []
+    assert plan_pieces([], workers=4, min_size=10) == []
+    assert plan_pieces([Part(0, "e"), Part(0, "e")], workers=4, min_size=1) == []
+
+
+def test_trailing_empty_parts_join_the_last_piece() -> None:
+    parts = [Part(8, "a"), Part(8, "b"), Part(0, "e", "/s/empty")]
+    pieces = plan_pieces(parts, workers=1, min_size=8)
+    assert [(p.first, p.last, len(p.parts)) for p in pieces] == [(0, 7, 1), (8, 15, 2)]
