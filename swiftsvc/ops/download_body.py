@@ -7,8 +7,7 @@ same object; the caller's hash simply continues over them (one hash, every
 byte read once). Each resume is one more entry in the request history and so
 in the result's ``attempts``.
 
-:class:`PieceFetcher` fetches a large object as ranged GETs of its pieces
-in parallel, each resumed the same way.
+The ranged pieces of :mod:`swiftsvc.ops.download_pieces` resume the same way.
 
 :func:`byte_window` and :func:`resume_range` are pure.
 """
@@ -18,18 +17,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent import futures
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from swiftsvc._download_io import StreamVerifier, TempTarget
-from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.http.response import Attempt, StreamedResponse
-from swiftsvc.ops.download_large import Piece
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -210,184 +203,3 @@ class ResumableBody:
                 request.obj,
             )
         return 0
-
-
-# ------------------------------------------------------ pieces in parallel
-
-
-class PieceFetcher:
-    """One large object fetched as ranged GETs of its pieces, in parallel.
-
-    The job's own thread takes pieces too, and helpers on the segment pool
-    (started with ``try_submit``: never waiting for a busy pool; with no free
-    worker the job's thread fetches every piece itself) take the rest from a
-    shared list. Each piece is verified part by part against its MD5s while
-    it streams, resumes on its own, and lands at its offset in the temporary
-    file. Every ranged GET carries ``If-Match`` (the SLO's ETag), so all
-    pieces come from the object the manifest describes.
-
-    The first failure cancels the other pieces; :meth:`run` waits for every
-    helper before it returns or raises, so nothing writes to the file after.
-    """
-
-    def __init__(
-        self,
-        request: GetRequest,
-        pieces: Sequence[Piece],
-        *,
-        scope: CancelScope,
-        max_resumes: int,
-        where: str,
-    ) -> None:
-        self._request = request
-        self._pieces = pieces
-        self._call_scope = scope
-        # cancelled by the first failure (or with the call): the others stop
-        self._scope = scope.child()
-        self._max_resumes = max_resumes
-        self._where = where
-        self._lock = threading.Lock()
-        self._next = 0
-        self._attempts: list[list[Attempt]] = [[] for _ in pieces]
-        self._read: list[int] = [0] * len(pieces)
-        self._errors: list[BaseException | None] = [None] * len(pieces)
-        self._done: list[bool] = [False] * len(pieces)
-        self._first: StreamedResponse | None = None
-
-    @property
-    def attempts(self) -> list[Attempt]:
-        """Every request, in piece order (not the order they were sent)."""
-        return [attempt for piece in self._attempts for attempt in piece]
-
-    @property
-    def read_length(self) -> int:
-        return sum(self._read)
-
-    def first_response(self, conn: Connection) -> StreamedResponse:
-        """GET the first piece (its headers describe the object); its body is read by run()."""
-        self._next = 1
-        self._first = self._get(conn, 0)
-        return self._first
-
-    def run(
-        self,
-        conn: Connection,
-        pool: WorkerPool[Connection],
-        *,
-        landing: TempTarget | None,
-        progress: Callable[[int], None] | None,
-    ) -> None:
-        """Fetch every piece (after :meth:`first_response`); raise the first failure."""
-        helpers: list[Future[None]] = []
-        try:
-            for _ in range(min(pool.size, len(self._pieces) - 1)):
-                helper = pool.try_submit(self._scope, self._help, landing, progress)
-                if helper is None:
-                    break
-                helpers.append(helper)
-            first, self._first = self._first, None
-            self._fetch(conn, 0, first, landing, progress)
-            self._help(conn, landing, progress)
-        except BaseException:
-            self._scope.cancel()
-            raise
-        finally:
-            # no helper may still write to the file once this returns
-            futures.wait(helpers)
-            self.close()
-        self._call_scope.check()
-        errors = [error for error in self._errors if error is not None]
-        # the other pieces stopped (Cancelled) because of the first real failure
-        real = [error for error in errors if not isinstance(error, Cancelled)]
-        if real or errors:
-            raise (real or errors)[0]
-        if not all(self._done):
-            raise DownloadInterrupted(
-                f"{self._where}: pieces left unread", self._request.container, self._request.obj
-            )
-
-    def close(self) -> None:
-        """Close the first piece's answer if run() never read it."""
-        if self._first is not None:
-            self._first.close()
-            self._first = None
-
-    def _take(self) -> int | None:
-        with self._lock:
-            if self._next >= len(self._pieces) or self._scope.cancelled:
-                return None
-            self._next += 1
-            return self._next - 1
-
-    def _help(
-        self,
-        conn: Connection,
-        landing: TempTarget | None,
-        progress: Callable[[int], None] | None,
-    ) -> None:
-        while (number := self._take()) is not None:
-            self._fetch(conn, number, None, landing, progress)
-
-    def _fetch(
-        self,
-        conn: Connection,
-        number: int,
-        response: StreamedResponse | None,
-        landing: TempTarget | None,
-        progress: Callable[[int], None] | None,
-    ) -> None:
-        """One piece, start to end; its failure is recorded, and stops the others."""
-        piece = self._pieces[number]
-        request = self._request
-        try:
-            if response is None:
-                response = self._get(conn, number)
-            body = ResumableBody(lambda: conn, request, response, history=self._attempts[number],
-                                 max_resumes=self._max_resumes)
-            verifier = StreamVerifier(piece.parts, where=self._where, first_index=piece.index)
-            offset = piece.first
-            try:
-                for chunk in body:
-                    self._scope.check()
-                    verifier.update(chunk)
-                    if landing is not None:
-                        landing.write_at(chunk, offset)
-                    offset += len(chunk)
-                    if progress is not None:
-                        progress(len(chunk))
-                verifier.finish()
-            finally:
-                self._read[number] = verifier.read_length
-                body.close()
-            self._done[number] = True
-        except BaseException as error:
-            self._errors[number] = error
-            self._scope.cancel()
-            if not isinstance(error, Exception):
-                raise
-
-    def _get(self, conn: Connection, number: int) -> StreamedResponse:
-        piece = self._pieces[number]
-        request = self._request
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "range"}
-        headers["Range"] = piece.range_header
-        if request.if_match:
-            headers["If-Match"] = request.if_match
-        history = self._attempts[number]
-        try:
-            response = conn.get_object(request.container, request.obj, headers=headers,
-                                       query=dict(request.query))
-        except ClientException as error:
-            history.extend(error.attempts)
-            raise
-        history.extend(response.attempts)
-        window = byte_window(response.status, response.headers)
-        if window != ByteWindow(piece.first, piece.last):
-            response.close()
-            raise DownloadInterrupted(
-                f"{self._where}: asked for {piece.range_header}, the answer covers other "
-                f"bytes ({response.status}, {response.headers.get('content-range')!r})",
-                request.container,
-                request.obj,
-            )
-        return response

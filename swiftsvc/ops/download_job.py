@@ -28,7 +28,7 @@ from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.events import EventSink
 from swiftsvc.http.response import Attempt, StreamedResponse
-from swiftsvc.ops.download_body import GetRequest, PieceFetcher, ResumableBody
+from swiftsvc.ops.download_body import GetRequest, ResumableBody
 from swiftsvc.ops.download_large import (
     LargeObject,
     Piece,
@@ -38,6 +38,7 @@ from swiftsvc.ops.download_large import (
     read_limited,
     slo_parts,
 )
+from swiftsvc.ops.download_pieces import PieceFetcher
 from swiftsvc.options import Options
 from swiftsvc.results import Action, Result, Status, error_attempts, failure, success
 
@@ -62,6 +63,7 @@ class Item:
     version_id: str | None = None
     # older versions of a versioned listing land beside the current one
     suffix: str = ""
+    queued_size: int = 0  # the size announced in its QUEUED event (from the listing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +368,8 @@ class _Download:
         )
 
     def _skipped(self) -> Result:
+        item = self.item
+        self.settings.events.skipped(ACTION, item.container, item.obj, item.queued_size)
         return success(
             ACTION,
             attempts=self.history,
