@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -28,21 +28,14 @@ from swiftsvc.auth import build_authenticator
 from swiftsvc.errors import OptionError, SwiftError
 from swiftsvc.events import SILENT, Subscriber
 from swiftsvc.http import connection_factory, endpoint_path
-from swiftsvc.objects import (
-    CopyObject,
-    PostObject,
-    UploadObject,
-    iter_named,
-    iter_names,
-    name_problem,
-)
+from swiftsvc.objects import PostObject, iter_named, iter_names, name_problem
 from swiftsvc.ops import listing
 from swiftsvc.ops import post as post_op
 from swiftsvc.ops import stat as stat_op
 from swiftsvc.ops._context import CallContext, Pools
 from swiftsvc.ops.capabilities import CapabilitiesCache
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, failure
+from swiftsvc.results import Result
 
 if TYPE_CHECKING:
     from swiftsvc.auth.base import Authenticator
@@ -245,8 +238,6 @@ class Service:
         # imported on use: these modules depend on much of the package
         operation = cast(_Operation, importlib.import_module(f"swiftsvc.ops.{name}"))
         operation.validate(ctx, container, objects)
-        if name in _CREATES_OBJECTS and objects is not None:
-            objects = _creatable(ctx, name, container, objects)
         return self._owned(ctx.stream.run(operation.plan(ctx, container, objects)))
 
     def _owned(self, results: Iterator[Result]) -> Iterator[Result]:
@@ -374,67 +365,6 @@ def _check_container_name(container: str) -> None:
     problem = name_problem(container, "container")
     if problem is not None:
         raise SwiftError(problem, container=container)
-
-
-# the operations that create objects, so the cluster's name length limit applies
-_CREATES_OBJECTS = frozenset({"upload", "copy"})
-
-
-def _creatable(ctx: CallContext, operation: str, container: str, objects: Any) -> Any:
-    """``objects`` without the items whose new object's name is too long for
-    the cluster; each of those fails alone (a result naming it), nothing sent.
-
-    A list stays a list (checked now: the operations treat lists eagerly);
-    any other iterable is checked as it is consumed. Items the operation
-    itself refuses (wrong types) pass through for it to report.
-    """
-    def keep(item: object) -> bool:
-        refused = _too_long(ctx, operation, container, item)
-        if refused is not None:
-            ctx.stream.emit(refused)
-        return refused is None
-
-    if isinstance(objects, Sequence) and not isinstance(objects, (str, bytes)):
-        return [item for item in objects if keep(item)]
-    return (item for item in objects if keep(item))
-
-
-def _too_long(ctx: CallContext, operation: str, container: str, item: object) -> Result | None:
-    from swiftsvc.ops.copy import resolve_destination
-    from swiftsvc.ops.segments import split_container
-    from swiftsvc.sources import object_name_for_path
-
-    if operation == "upload":
-        if not isinstance(item, (str, UploadObject)):
-            return None
-        upload = item if isinstance(item, UploadObject) else UploadObject(item)
-        base = object_name_for_path(upload.object_name)
-        if isinstance(upload.source, str):
-            base = base.rstrip("/")
-        real_container, pseudo = split_container(container)
-        name = pseudo + base
-        problem = ctx.name_length_problem(name)
-        if problem is None:
-            return None
-        path = upload.source if isinstance(upload.source, str) else None
-        return failure(
-            Action.UPLOAD_OBJECT, SwiftError(problem, container=real_container, obj=name),
-            container=real_container, object=name, path=path, status=None,
-            large_object=False, manifest_response_dict=None, headers={},
-        )
-    if not isinstance(item, (str, CopyObject)):
-        return None
-    copy = item if isinstance(item, CopyObject) else CopyObject(item)
-    options = ctx.with_options(copy.options)
-    destination = resolve_destination(container, copy.object_name, options.destination)
-    problem = ctx.name_length_problem(destination.split("/", 2)[2])
-    if problem is None:
-        return None
-    return failure(
-        Action.COPY_OBJECT, SwiftError(problem, container=container, obj=copy.object_name),
-        container=container, object=copy.object_name, destination=destination, headers={},
-        fresh_metadata=options.fresh_metadata,
-    )
 
 
 def _no_objects_without_container(objects: object) -> None:

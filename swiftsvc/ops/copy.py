@@ -109,15 +109,7 @@ def plan(ctx: CallContext, container: str, objects: Iterable[Any]) -> Iterator[J
         shared.check(item)
         options = ctx.with_options(item.options)
         destination = resolve_destination(container, item.object_name, options.destination)
-        target_container, _ = parse_manifest_path(destination)
-        if target_container not in created:
-            created.add(target_container)
-            # before any copy into it; from this (consumer) thread, so in order
-            ctx.stream.emit(
-                create_container_job(
-                    ctx.connection(), target_container, policy_headers(options), None
-                )
-            )
+        target_container, target_object = parse_manifest_path(destination)
         headers = object_post_headers(ctx.options, item.options)
         fields = {
             "container": container,
@@ -126,6 +118,19 @@ def plan(ctx: CallContext, container: str, objects: Iterable[Any]) -> Iterator[J
             "headers": headers,
             "fresh_metadata": options.fresh_metadata,
         }
+        too_long = ctx.name_length_problem(target_object)
+        if too_long is not None:
+            error = SwiftError(too_long, container=container, obj=item.object_name)
+            ctx.stream.emit(_copy_failed(fields)(error))
+            continue
+        if target_container not in created:
+            created.add(target_container)
+            # before any copy into it; from this (consumer) thread, so in order
+            ctx.stream.emit(
+                create_container_job(
+                    ctx.connection(), target_container, policy_headers(options), None
+                )
+            )
         yield Job(
             ctx.pools.object_uu,
             copy_object_job,

@@ -121,6 +121,14 @@ def plan(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]
             continue
         source = upload_object.source
         name = pseudo + _base_name(upload_object)
+        too_long = None if isinstance(source, str) else ctx.name_length_problem(name)
+        if too_long is not None:
+            # (files from paths are checked as they are walked, in upload_items)
+            ctx.stream.emit(failure(
+                Action.UPLOAD_OBJECT, SwiftError(too_long, container=container, obj=name),
+                container=container, object=name, path=None, status=None,
+            ))
+            continue
         lookup = _lookup_for(ctx, container, source, name, options, shared)
         items = upload_items(source, name, dir_markers=options.dir_marker,
                              max_name_length=max_object_name_length(shared.capabilities))
