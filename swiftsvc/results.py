@@ -15,6 +15,7 @@ import traceback as _traceback
 from collections.abc import Sequence
 from typing import Any
 
+from swiftsvc._redact import redact_headers
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.http.response import Attempt, Response, StreamedResponse, response_dict
 
@@ -52,6 +53,27 @@ class Status(enum.StrEnum):
     SKIPPED_CHANGED = "skipped-changed"
 
 
+class SentHeaders(dict[str, str]):
+    """The request headers a result reports: a plain dict whose repr hides credentials.
+
+    Users read results' ``headers`` as python-swiftclient gives them (the
+    values sent, a sync key included), but results get printed and logged
+    whole, so the repr (and str) show ``<redacted>`` for credential headers.
+    """
+
+    def __repr__(self) -> str:
+        return repr(redact_headers(self))
+
+    __str__ = __repr__
+
+
+def _with_fields(result: Result, fields: dict[str, Any]) -> None:
+    headers = fields.get("headers")
+    if isinstance(headers, dict) and not isinstance(headers, SentHeaders):
+        fields = {**fields, "headers": SentHeaders(headers)}
+    result.update(fields)
+
+
 def _request_fields(
     response: Response | StreamedResponse | None, attempts: Sequence[Attempt] | None
 ) -> dict[str, Any]:
@@ -75,7 +97,7 @@ def success(
     """A successful result of ``action`` with the operation's own ``fields``."""
     result: Result = {"action": str(action), "success": True}
     result.update(_request_fields(response, attempts))
-    result.update(fields)
+    _with_fields(result, fields)
     return result
 
 
@@ -97,7 +119,7 @@ def failure(
     if response is None and attempts is None:
         attempts = error_attempts(error)
     result.update(_request_fields(response, attempts))
-    result.update(fields)
+    _with_fields(result, fields)
     result["error"] = error
     result["traceback"] = "".join(
         _traceback.format_exception(type(error), error, error.__traceback__)
