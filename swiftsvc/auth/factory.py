@@ -69,11 +69,14 @@ def choose_scheme(options: Options) -> str:
                 + ", ".join(sorted([*_AUTH_TYPES, "password"])),
                 options, scheme=auth_type, options_used=["os_auth_type"],
             )
-        return _AUTH_TYPES[auth_type]
+        chosen = _AUTH_TYPES[auth_type]
+        _refuse_conflict(options, chosen, "os_auth_type", options.os_auth_type)
+        return chosen
     if options.auth_version is not None:
         version = _VERSIONS[options.auth_version]
         if version == V3 and _wants_application_credential(options):
             return V3_APPLICATION_CREDENTIAL
+        _refuse_conflict(options, version, "auth_version", options.auth_version)
         return version
     if given("auth") and given("user") and given("key"):
         return V1
@@ -87,6 +90,31 @@ def choose_scheme(options: Options) -> str:
             return url_version
         return V2
     return V1
+
+
+# the auth_version each os_auth_type means
+_TYPE_VERSIONS = {V1: "1.0", V2: "2.0", V3: "3", V3_APPLICATION_CREDENTIAL: "3"}
+
+
+def _refuse_conflict(options: Options, scheme: str, chooser: str, value: str | None) -> None:
+    """Raise AuthError naming both sides when options ask for two schemes at once.
+
+    Guessing which one was meant could send a password to the wrong
+    service; refusing sends nothing.
+    """
+    if chooser == "auth_version" and value == "1.0":
+        return  # python-swiftclient's default, passed along by many callers: it insists on nothing
+    problem = None
+    if (chooser == "os_auth_type" and options.auth_version not in (None, "1.0")
+            and options.auth_version != _TYPE_VERSIONS[scheme]):
+        problem = (f"os_auth_type {value!r} means auth_version {_TYPE_VERSIONS[scheme]!r}, "
+                   f"but auth_version {options.auth_version!r} was given")
+    elif scheme in (V1, V2) and options.os_application_credential_id:
+        problem = (f"os_application_credential_id is given, but {chooser} {value!r} asks for "
+                   f"{scheme} auth, which has no application credentials (use v3)")
+    if problem is not None:
+        raise auth_error(f"conflicting auth options: {problem}", options, scheme=scheme,
+                         options_used=[chooser])
 
 
 def build_authenticator(

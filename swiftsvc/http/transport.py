@@ -21,6 +21,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from swiftsvc.errors import OptionError
 from swiftsvc.options import Options
 
 # urllib3 reads request bodies from files in pieces of this size; its default
@@ -42,6 +43,14 @@ class Transport:
 
     @classmethod
     def from_options(cls, options: Options) -> Transport:
+        # a missing certificate file would otherwise surface on the first
+        # request, as a network error retried with backoff
+        # (``insecure`` makes os_cacert unused, so it is not checked then)
+        checked = ("os_cert", "os_key") if options.insecure else ("os_cacert", "os_cert", "os_key")
+        for name in checked:
+            path = getattr(options, name)
+            if path and not os.path.isfile(path):
+                raise OptionError(f"{name}: certificate file {path!r} not found")
         verify: Verify
         if options.insecure:
             verify = False

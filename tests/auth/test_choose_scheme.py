@@ -84,6 +84,43 @@ def test_an_unsupported_auth_type_fails_at_the_first_request_naming_it() -> None
         authenticator.get()
 
 
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"os_auth_type": "v3password", "auth_version": "2.0", **KS},
+         ["os_auth_type", "auth_version"]),
+        ({"os_auth_type": "v1password", "auth_version": "3", **V1},
+         ["os_auth_type", "auth_version"]),
+        ({"auth_version": "2.0", "os_application_credential_id": "ac",
+          "os_application_credential_secret": "s", **KS}, ["os_application_credential_id", "2.0"]),
+        ({"os_auth_type": "v2password", "os_application_credential_id": "ac", **KS},
+         ["os_application_credential_id", "v2password"]),
+    ],
+    ids=["type-v3-version-2", "type-v1-version-3", "app-credential-with-v2",
+         "app-credential-v2-type"],
+)
+def test_conflicting_auth_options_are_refused_naming_both(
+    options: dict[str, str], named: list[str]
+) -> None:
+    with pytest.raises(AuthError, match="conflicting auth options") as caught:
+        scheme(**options)
+    for text in named:
+        assert text in str(caught.value)
+    # the Service's authenticator fails the same way at its first use, with no request
+    authenticator = build_authenticator(Options().merged(options))
+    with pytest.raises(AuthError, match="conflicting auth options"):
+        authenticator.get()
+    assert authenticator.auth_requests == 0
+
+
+def test_agreeing_auth_options_are_no_conflict() -> None:
+    assert scheme(os_auth_type="v3password", auth_version="3", **KS) == "v3"
+    assert scheme(os_auth_type="v3applicationcredential", auth_version="3",
+                  os_application_credential_id="ac", os_application_credential_secret="s",
+                  **KS) == "v3applicationcredential"
+    assert scheme(os_auth_type="v1password", auth_version="1.0", **V1) == "v1.0"
+
+
 def test_storage_url_and_token_start_preauthenticated_with_a_fallback() -> None:
     options = Options().merged({"os_storage_url": "http://s/v1/AUTH_t", "os_auth_token": "tk",
                                 **V1})

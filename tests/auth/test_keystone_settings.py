@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,12 +72,17 @@ def authenticate(monkeypatch: pytest.MonkeyPatch, **options: Any) -> RecordingPl
     return plugins[0]
 
 
-def test_keystone_sessions_get_the_tls_and_timeout_options(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keystone_sessions_get_the_tls_and_timeout_options(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ca, cert, key = (tmp_path / "ca.pem", tmp_path / "c.pem", tmp_path / "k.pem")
+    for path in (ca, cert, key):
+        path.write_text("placeholder\n")  # the options check that the files exist
     plugin = authenticate(
-        monkeypatch, os_cacert="/ca.pem", os_cert="/c.pem", os_key="/k.pem", timeout=9
+        monkeypatch, os_cacert=str(ca), os_cert=str(cert), os_key=str(key), timeout=9
     )
-    assert plugin.session.verify == "/ca.pem"
-    assert plugin.session.cert == ("/c.pem", "/k.pem")
+    assert plugin.session.verify == str(ca)
+    assert plugin.session.cert == (str(cert), str(key))
     assert plugin.session.timeout == 9.0
 
 
