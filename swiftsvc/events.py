@@ -24,6 +24,9 @@ class EventKind(enum.StrEnum):
     BYTES = "bytes"  # bytes of an object or segment went over the wire
     DONE = "done"  # a sub-operation ended with a successful result
     FAILED = "failed"  # a sub-operation ended with a failed result
+    # a queued item turned out to need no transfer (skip_identical, skip_changed);
+    # nbytes: the size it was queued with, no longer to be expected
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,10 @@ class EventSink:
     def queued(self, action: str, container: str | None, obj: str | None, size: int = 0) -> None:
         if self._subscribers:
             self.publish(Event(EventKind.QUEUED, action, container, obj, size))
+
+    def skipped(self, action: str, container: str | None, obj: str | None, size: int) -> None:
+        if self._subscribers:
+            self.publish(Event(EventKind.SKIPPED, action, container, obj, size))
 
     def result(self, result: dict[str, object]) -> None:
         """DONE or FAILED for a finished result (called by the result stream)."""

@@ -11,7 +11,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,20 +25,9 @@ def pool_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name.startswith("swiftsvc-")}
 
 
-@pytest.fixture
-def proxy(local_swift: LocalSwift) -> Iterator[FaultProxy]:
-    with FaultProxy(local_swift.proxy_url) as fp:
-        yield fp
-
-
-@pytest.fixture
-def proxied_options(proxy: FaultProxy, swift_options: dict[str, str]) -> dict[str, Any]:
-    return {**swift_options, "auth": proxy.url + "/auth/v1.0"}
-
-
-def slow_heads(proxy: FaultProxy, seconds: float = 0.1) -> None:
+def slow_heads(fault_proxy: FaultProxy, seconds: float = 0.1) -> None:
     """Every object HEAD waits: a long call to cancel half-way."""
-    proxy.delay(seconds, method="HEAD", path=r"/obj-", times=None)
+    fault_proxy.delay(seconds, method="HEAD", path=r"/obj-", times=None)
 
 
 def many(count: int) -> list[str]:
@@ -133,12 +121,12 @@ def test_a_closed_service_refuses_calls(swift_options: dict[str, str]) -> None:
 
 
 def test_breaking_out_of_a_result_generator_then_closing_is_quick(
-    proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
+    fault_proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
 ) -> None:
     before = pool_threads()
     svc = Service(proxied_options)
     svc.post(container_name)
-    slow_heads(proxy)
+    slow_heads(fault_proxy)
     results = svc.stat(container_name, many(500))
     next(results)
     started = time.monotonic()
@@ -146,15 +134,15 @@ def test_breaking_out_of_a_result_generator_then_closing_is_quick(
     svc.close()
     assert time.monotonic() - started < 1.5
     assert pool_threads() - before == set()
-    assert proxy.count(method="HEAD", path=r"/obj-") < 60
+    assert fault_proxy.count(method="HEAD", path=r"/obj-") < 60
 
 
 def test_cancel_stops_queued_work_and_later_calls_run(
-    proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
+    fault_proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
 ) -> None:
     with Service(proxied_options) as svc:
         svc.post(container_name)
-        slow_heads(proxy)
+        slow_heads(fault_proxy)
         threading.Timer(0.3, svc.cancel).start()
         started = time.monotonic()
         results = list(svc.stat(container_name, many(300)))
@@ -162,19 +150,19 @@ def test_cancel_stops_queued_work_and_later_calls_run(
         # objects not yet planned get no result; those queued end as Cancelled
         assert len(results) < 100
         assert any(isinstance(r.get("error"), Cancelled) for r in results)
-        assert proxy.count(method="HEAD", path=r"/obj-") < 100
-        proxy.clear_faults()
+        assert fault_proxy.count(method="HEAD", path=r"/obj-") < 100
+        fault_proxy.clear_faults()
         again = list(svc.stat(container_name, many(5)))
         assert [r["error"].http_status for r in again] == [404] * 5
 
 
 def test_keyboard_interrupt_in_the_consuming_thread_stops_the_call(
-    proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
+    fault_proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
 ) -> None:
     before = pool_threads()
     with Service(proxied_options) as svc:
         svc.post(container_name)
-        slow_heads(proxy)
+        slow_heads(fault_proxy)
         seen = 0
         consuming = threading.Event()
 
@@ -194,27 +182,27 @@ def test_keyboard_interrupt_in_the_consuming_thread_stops_the_call(
             consuming.clear()
             timer.cancel()
         assert time.monotonic() - started < 1.5
-        heads = proxy.count(method="HEAD", path=r"/obj-")
+        heads = fault_proxy.count(method="HEAD", path=r"/obj-")
         time.sleep(0.3)
         # nothing queued starts after the interrupt (at most the running ones finish)
-        assert proxy.count(method="HEAD", path=r"/obj-") <= heads + 10
+        assert fault_proxy.count(method="HEAD", path=r"/obj-") <= heads + 10
         assert seen < 100
     assert pool_threads() - before == set()
 
 
 def test_fail_fast_cancels_the_calls_queued_work(
-    proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
+    fault_proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
 ) -> None:
     with Service({**proxied_options, "object_dd_threads": 2}) as svc:
         svc.post(container_name)
-        slow_heads(proxy, 0.05)
+        slow_heads(fault_proxy, 0.05)
         names = ["missing", *many(200)]
         results = list(svc.stat(container_name, names, {"fail_fast": True}))
         assert results[0]["object"] == "missing" and results[0]["error"].http_status == 404
         assert len(results) < 20
         assert all(isinstance(r["error"], (Cancelled, type(results[0]["error"])))
                    for r in results if not r["success"])
-        assert proxy.count(method="HEAD", path=r"/obj-") < 20
+        assert fault_proxy.count(method="HEAD", path=r"/obj-") < 20
 
 
 def test_a_forgotten_service_is_cleaned_up_by_the_garbage_collector(
@@ -234,11 +222,11 @@ def test_a_forgotten_service_is_cleaned_up_by_the_garbage_collector(
 
 
 def test_interpreter_exit_does_not_hang_with_work_in_flight(
-    proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
+    fault_proxy: FaultProxy, proxied_options: dict[str, Any], container_name: str
 ) -> None:
     with Service(proxied_options) as svc:
         svc.post(container_name)
-    proxy.delay(30, method="HEAD", path=r"/obj-", times=None)
+    fault_proxy.delay(30, method="HEAD", path=r"/obj-", times=None)
     # a call left running in a background thread, its HEADs stuck for 30 s,
     # and a Service nobody closed: the interpreter must still exit at once
     script = textwrap.dedent(f"""

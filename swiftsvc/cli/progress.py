@@ -71,6 +71,9 @@ class ProgressState:
             elif event.kind is EventKind.QUEUED:
                 self._queued[event.action] += 1
                 self._total += event.nbytes
+            elif event.kind is EventKind.SKIPPED:
+                # its bytes will never move: an incremental run still ends at 100%
+                self._total -= event.nbytes
             else:
                 self._finished[event.action] += 1
                 if event.kind is EventKind.FAILED:

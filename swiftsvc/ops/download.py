@@ -135,21 +135,22 @@ def _container_jobs(ctx: CallContext, settings: Settings, container: str) -> Ite
             item = _listed_item(container, entry, versions=options.versions)
             if item is None:
                 continue
-            ctx.events.queued(ACTION, container, item.obj, int(entry.get("bytes") or 0))
+            ctx.events.queued(ACTION, container, item.obj, item.queued_size)
             yield _job(ctx, settings, item)
         del entries  # not alive while the next page is fetched
 
 
 def _listed_item(container: str, entry: Mapping[str, Any], *, versions: bool) -> Item | None:
     name = str(entry["name"])
+    size = int(entry.get("bytes") or 0)
     if not versions or "version_id" not in entry:
-        return Item(container, name)
+        return Item(container, name, queued_size=size)
     if str(entry.get("content_type", "")).startswith("application/x-deleted"):
         return None  # a delete marker has no bytes to download
     version = str(entry["version_id"])
     # the current version keeps the plain name; older ones get ".<version_id>"
     latest = entry.get("is_latest", True) in (True, "true", "True")
-    return Item(container, name, version, "" if latest else f".{version}")
+    return Item(container, name, version, "" if latest else f".{version}", queued_size=size)
 
 
 def _job(ctx: CallContext, settings: Settings, item: Item) -> Job:

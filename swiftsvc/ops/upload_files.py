@@ -68,9 +68,9 @@ def upload_file(conn: Connection, task: UploadTask) -> Result:
         if options.skip_identical and remote is not None:
             identical, local_md5 = _identical(item.path, item.size, remote, chunks)
             if identical:
-                return _skipped(Status.SKIPPED_IDENTICAL, fields, remote)
+                return _skipped(task, Status.SKIPPED_IDENTICAL, fields, remote)
         if unchanged(options, item.size, mtime, remote):
-            return _skipped(Status.SKIPPED_CHANGED, fields, remote)
+            return _skipped(task, Status.SKIPPED_CHANGED, fields, remote)
         old = [(c.container, c.obj) for c in chunks] if cleanup_needed(options, remote) else []
         limit = task.shared.max_file_size
         mode = upload_mode(item.size, options.segment_size, limit)
@@ -138,7 +138,11 @@ def _identical(
     return all(hash_range(path, start, length) == md5 for start, length, md5 in ranges), None
 
 
-def _skipped(status: Status, fields: dict[str, Any], remote: RemoteObject | None) -> Result:
+def _skipped(task: UploadTask, status: Status, fields: dict[str, Any],
+             remote: RemoteObject | None) -> Result:
+    item = task.item
+    task.ctx.events.skipped(Action.UPLOAD_OBJECT, task.container, item.object_name,
+                            item.size or 0)  # the size it was queued with
     large = remote is not None and remote.is_manifest
     return success(Action.UPLOAD_OBJECT, attempts=(),
                    **{**fields, "status": status.value, "large_object": large})

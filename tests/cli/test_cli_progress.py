@@ -38,6 +38,19 @@ def test_state_counts_bytes_objects_failures_and_unfinished() -> None:
     assert snap.rate == 500.0  # 500 bytes between the two samples, one second apart
 
 
+def test_a_skipped_item_leaves_the_total() -> None:
+    state = ProgressState(clock=FakeClock())
+    state(Event(EventKind.QUEUED, "upload_object", "c", "a", 1000))
+    state(Event(EventKind.QUEUED, "upload_object", "c", "b", 3000))
+    state(Event(EventKind.SKIPPED, "upload_object", "c", "b", 3000))
+    state(Event(EventKind.DONE, "upload_object", "c", "b"))
+    state(Event(EventKind.BYTES, "upload_object", "c", "a", 1000))
+    state(Event(EventKind.DONE, "upload_object", "c", "a"))
+    snap = state.snapshot()
+    assert snap.bytes_total == snap.bytes_done == 1000
+    assert snap.done == 2 and snap.not_started == 0
+
+
 def test_rate_follows_the_recent_window_only() -> None:
     clock = FakeClock()
     state = ProgressState(clock=clock)

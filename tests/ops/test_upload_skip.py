@@ -11,20 +11,15 @@ import pytest
 from _uploads import all_succeeded, of, one, upload, write
 
 from swiftsvc import Service
-from swiftsvc.testing import FaultProxy, LocalSwift
+from swiftsvc.cli.progress import ProgressState
+from swiftsvc.testing import FaultProxy
 
 SEG = 64 * 1024
 
 
 @pytest.fixture
-def proxy(local_swift: LocalSwift) -> Iterator[FaultProxy]:
-    with FaultProxy(local_swift.proxy_url) as fault_proxy:
-        yield fault_proxy
-
-
-@pytest.fixture
-def svc(proxy: FaultProxy) -> Iterator[Service]:
-    options = {"auth": proxy.url + "/auth/v1.0", "user": "test:tester", "key": "testing"}
+def svc(fault_proxy: FaultProxy) -> Iterator[Service]:
+    options = {"auth": fault_proxy.url + "/auth/v1.0", "user": "test:tester", "key": "testing"}
     with Service(options) as service:
         yield service
 
@@ -44,62 +39,78 @@ def statuses(results: list[dict[str, object]]) -> dict[object, object]:
 
 
 def test_a_directory_upload_lists_once_and_heads_nothing(
-    svc: Service, proxy: FaultProxy, here: Path, container_name: str
+    svc: Service, fault_proxy: FaultProxy, here: Path, container_name: str
 ) -> None:
     tree(here)
-    proxy.clear_requests()
+    fault_proxy.clear_requests()
     assert all_succeeded(upload(svc, container_name, ["tree"]))
-    assert proxy.count(method="HEAD") == 0
-    assert proxy.count(method="GET", path=rf"/{container_name}\?") == 1
-    assert proxy.count(method="PUT", path=rf"/{container_name}/tree/") == 5
+    assert fault_proxy.count(method="HEAD") == 0
+    assert fault_proxy.count(method="GET", path=rf"/{container_name}\?") == 1
+    assert fault_proxy.count(method="PUT", path=rf"/{container_name}/tree/") == 5
 
 
 def test_skip_identical_skips_equal_files_from_the_listing_alone(
-    svc: Service, proxy: FaultProxy, here: Path, container_name: str
+    svc: Service, fault_proxy: FaultProxy, here: Path, container_name: str
 ) -> None:
     files = tree(here)
     assert all_succeeded(upload(svc, container_name, ["tree"]))
     files[0].write_bytes(b"changed")
-    proxy.clear_requests()
+    fault_proxy.clear_requests()
     results = upload(svc, container_name, ["tree"], skip_identical=True)
     assert all_succeeded(results)
     assert statuses(results) == {"tree/f0": "uploaded", **{
         f"tree/f{i}": "skipped-identical" for i in range(1, 5)}}
-    assert proxy.count(method="HEAD") == 0
-    assert proxy.count(method="PUT", path=rf"/{container_name}/tree/") == 1
+    assert fault_proxy.count(method="HEAD") == 0
+    assert fault_proxy.count(method="PUT", path=rf"/{container_name}/tree/") == 1
+
+
+def test_skipped_files_leave_the_progress_total(
+    svc: Service, here: Path, container_name: str
+) -> None:
+    files = tree(here)
+    assert all_succeeded(upload(svc, container_name, ["tree"]))
+    files[0].write_bytes(b"changed, and longer")
+    state = ProgressState()
+    results = list(svc.upload(container_name, ["tree"], options={"skip_identical": True},
+                              progress=state))
+    assert all_succeeded(results)
+    snapshot = state.snapshot()
+    # only the changed file's bytes were expected, and all of them moved: 100%
+    assert snapshot.bytes_total == snapshot.bytes_done == len(b"changed, and longer")
+    assert snapshot.done == 5 and snapshot.not_started == 0
 
 
 def test_skip_identical_of_one_file_heads_it(
-    svc: Service, proxy: FaultProxy, here: Path, container_name: str
+    svc: Service, fault_proxy: FaultProxy, here: Path, container_name: str
 ) -> None:
     write(here / "a", b"same")
     assert all_succeeded(upload(svc, container_name, ["a"]))
-    proxy.clear_requests()
+    fault_proxy.clear_requests()
     results = upload(svc, container_name, ["a"], skip_identical=True)
     assert one(results, "upload_object")["status"] == "skipped-identical"
-    assert proxy.count(method="HEAD", path=rf"/{container_name}/a$") == 1
-    assert proxy.count(method="PUT", path=rf"/{container_name}/a$") == 0
+    assert fault_proxy.count(method="HEAD", path=rf"/{container_name}/a$") == 1
+    assert fault_proxy.count(method="PUT", path=rf"/{container_name}/a$") == 0
 
 
 def test_changed_heads_only_objects_whose_listed_size_matches(
-    svc: Service, proxy: FaultProxy, here: Path, container_name: str
+    svc: Service, fault_proxy: FaultProxy, here: Path, container_name: str
 ) -> None:
     files = tree(here)
     assert all_succeeded(upload(svc, container_name, ["tree"]))
     files[1].write_bytes(b"a different size")  # size differs: changed without a HEAD
     os.utime(files[2], (1_000_000_000, 1_000_000_000))  # same size, other mtime
-    proxy.clear_requests()
+    fault_proxy.clear_requests()
     results = upload(svc, container_name, ["tree"], changed=True)
     assert all_succeeded(results)
     assert statuses(results) == {
         "tree/f0": "skipped-changed", "tree/f1": "uploaded", "tree/f2": "uploaded",
         "tree/f3": "skipped-changed", "tree/f4": "skipped-changed"}
-    assert proxy.count(method="HEAD") == 4
-    assert proxy.count(method="HEAD", path="/tree/f1$") == 0
+    assert fault_proxy.count(method="HEAD") == 4
+    assert fault_proxy.count(method="HEAD", path="/tree/f1$") == 0
 
 
 def test_skip_identical_compares_a_dlo_segment_by_segment(
-    svc: Service, proxy: FaultProxy, here: Path, container_name: str
+    svc: Service, fault_proxy: FaultProxy, here: Path, container_name: str
 ) -> None:
     big = write(here / "tree" / "big", os.urandom(2 * SEG + 9))
     assert all_succeeded(upload(svc, container_name, ["tree"], segment_size=SEG, use_slo=False))
@@ -113,24 +124,24 @@ def test_skip_identical_compares_a_dlo_segment_by_segment(
 
 
 def test_re_uploading_an_unchanged_large_file_reuses_its_segments(
-    svc: Service, proxy: FaultProxy, here: Path, container_name: str
+    svc: Service, fault_proxy: FaultProxy, here: Path, container_name: str
 ) -> None:
     write(here / "big", os.urandom(3 * SEG))
     assert all_succeeded(upload(svc, container_name, ["big"], segment_size=SEG))
-    proxy.clear_requests()
+    fault_proxy.clear_requests()
     results = upload(svc, container_name, ["big"], segment_size=SEG)
     assert all_succeeded(results)
     assert [r["reused"] for r in of(results, "upload_segment")] == [True] * 3
-    assert proxy.count(method="PUT", path=rf"/{container_name}_segments/") == 0
+    assert fault_proxy.count(method="PUT", path=rf"/{container_name}_segments/") == 0
     assert not of(results, "delete_segment")  # the manifest still uses them all
 
 
 def test_changed_skips_an_unchanged_dir_marker(
-    svc: Service, proxy: FaultProxy, here: Path, container_name: str
+    svc: Service, fault_proxy: FaultProxy, here: Path, container_name: str
 ) -> None:
     (here / "empty").mkdir()
     assert all_succeeded(upload(svc, container_name, ["empty"]))
-    proxy.clear_requests()
+    fault_proxy.clear_requests()
     results = upload(svc, container_name, ["empty"], changed=True)
     assert one(results, "create_dir_marker")["status"] == "skipped-changed"
-    assert proxy.count(method="PUT", path=rf"/{container_name}/empty$") == 0
+    assert fault_proxy.count(method="PUT", path=rf"/{container_name}/empty$") == 0
