@@ -50,6 +50,16 @@ def name_problem(name: str, kind: str = "object") -> str | None:
     return None
 
 
+def name_length_problem(name: str, limit: int) -> str | None:
+    """Why a cluster whose ``max_object_name_length`` is ``limit`` refuses
+    to create the object ``name`` (None: it does not)."""
+    length = len(name.encode("utf-8", "surrogateescape"))
+    if length <= limit:
+        return None
+    return (f"object name {name[:40]!r}... is {length} bytes long, more than the "
+            f"cluster's max_object_name_length ({limit})")
+
+
 def check_name(name: str, kind: str = "object") -> None:
     """Raise :class:`SwiftError` naming ``name`` when it can never be a Swift name."""
     problem = name_problem(name, kind)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from swiftsvc.errors import SwiftError
+from swiftsvc.objects import name_length_problem
 
 
 class SourceKind(enum.Enum):
@@ -159,15 +160,13 @@ class _Limits:
     def error(self, name: str, path: str) -> OSError | None:
         """Why a file at ``path`` cannot become the object ``name`` (None: it can)."""
         try:
-            length = len(name.encode("utf-8"))
+            name.encode("utf-8")
         except UnicodeEncodeError:
             return OSError(errno.EILSEQ, "file name is not valid UTF-8, so it cannot "
                            f"be an object name ({name!r})", path)
-        if self.max_name_length is not None and length > self.max_name_length:
-            return OSError(errno.ENAMETOOLONG, f"object name {name[:40]!r}... is {length} "
-                           "bytes long, more than the cluster's max_object_name_length "
-                           f"({self.max_name_length})", path)
-        return None
+        too_long = (None if self.max_name_length is None
+                    else name_length_problem(name, self.max_name_length))
+        return None if too_long is None else OSError(errno.ENAMETOOLONG, too_long, path)
 
 
 def _file_item(

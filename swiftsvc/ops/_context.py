@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from swiftsvc._pools import CancelScope, ResultStream, WorkerPool
 from swiftsvc.events import SILENT, EventSink
+from swiftsvc.objects import name_length_problem
 from swiftsvc.options import Options
 
 if TYPE_CHECKING:
@@ -60,16 +61,9 @@ class CallContext:
         Only names longer than :data:`NAMES_THAT_FIT` bytes ask the cluster's
         ``/info``, so ordinary calls never wait for it.
         """
-        length = len(name.encode("utf-8", "surrogateescape"))
-        if length <= NAMES_THAT_FIT:
+        if name_length_problem(name, NAMES_THAT_FIT) is None:
             return None
-        limit = max_object_name_length(self.capabilities())
-        if length <= limit:
-            return None
-        return (
-            f"object name {name[:40]!r}... is {length} bytes long, more than the "
-            f"cluster's max_object_name_length ({limit})"
-        )
+        return name_length_problem(name, max_object_name_length(self.capabilities()))
 
 
 # Swift's max_object_name_length is 1024 unless an operator changes it, and
