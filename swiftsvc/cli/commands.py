@@ -51,18 +51,26 @@ def consume(svc: Service, results: Iterable[Result], report: Callable[[Result], 
             close()
 
 
-def _single(value: Result | Iterator[Result]) -> Result:
-    """The dict of an account or container call (stat, post)."""
-    if not isinstance(value, Mapping):
-        raise TypeError(f"expected one result, got {type(value).__name__}")
-    return value
-
-
-def _several(value: Result | Iterator[Result]) -> Iterator[Result]:
-    """The results of an objects call (stat, post)."""
-    if isinstance(value, Mapping):
+def _by_scope(
+    svc: Service,
+    call: Callable[..., Result | Iterator[Result]],
+    args: argparse.Namespace,
+    options: dict[str, Any],
+    report: Callable[[Result], None],
+) -> None:
+    """stat / post of the account, a container (one result dict each) or
+    the objects named (an iterator of results)."""
+    if args.container is None or not args.objects:
+        scope = {} if args.container is None else {"container": args.container}
+        result = call(options=options, **scope)
+        if not isinstance(result, Mapping):
+            raise TypeError(f"expected one result, got {type(result).__name__}")
+        report(result)
+        return
+    results = call(container=args.container, objects=args.objects, options=options)
+    if isinstance(results, Mapping):
         raise TypeError("expected an iterator of results, got one result")
-    return value
+    consume(svc, results, report)
 
 
 def _check_container(args: argparse.Namespace) -> None:
@@ -93,14 +101,7 @@ def run_stat(svc: Service, args: argparse.Namespace, out: Output) -> None:
     def report(result: Result) -> None:
         out.result(result, output.stat_lines(result, human=args.human), essential=True)
 
-    if args.container is None:
-        report(_single(svc.stat(options=options)))
-        return
-    if not args.objects:
-        report(_single(svc.stat(container=args.container, options=options)))
-        return
-    results = svc.stat(container=args.container, objects=args.objects, options=options)
-    consume(svc, _several(results), report)
+    _by_scope(svc, svc.stat, args, options, report)
 
 
 # ------------------------------------------------------------------ list
@@ -318,14 +319,7 @@ def run_post(svc: Service, args: argparse.Namespace, out: Output) -> None:
     def report(result: Result) -> None:
         out.result(result, None)
 
-    if args.container is None:
-        report(_single(svc.post(options=options)))
-        return
-    if not args.objects:
-        report(_single(svc.post(container=args.container, options=options)))
-        return
-    results = svc.post(container=args.container, objects=args.objects, options=options)
-    consume(svc, _several(results), report)
+    _by_scope(svc, svc.post, args, options, report)
 
 
 # ------------------------------------------------------------------ copy
