@@ -306,3 +306,17 @@ def test_walked_files_with_names_the_cluster_refuses_fail_alone(tmp_path: Path) 
     assert str(tree) in str(too_long)
     not_utf8 = items["tree/BAD-\udcff"].error
     assert not_utf8 is not None and "not valid UTF-8" in str(not_utf8)
+
+
+def test_conflicting_auth_options_are_refused_with_nothing_sent(
+    fault_proxy: FaultProxy, proxied_options: dict[str, str]
+) -> None:
+    # v1 credentials through the fault proxy, but os_auth_type and auth_version disagree
+    options = {**proxied_options, "os_auth_type": "v1password", "auth_version": "3"}
+    with Service(options) as svc:
+        result = svc.stat()
+    assert isinstance(result, dict) and not result["success"]
+    message = str(result["error"])
+    assert "conflicting auth options" in message
+    assert "os_auth_type 'v1password'" in message and "auth_version '3'" in message
+    assert fault_proxy.requests == []  # not even an auth request
