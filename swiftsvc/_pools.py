@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from swiftsvc.events import SILENT, EventSink
-from swiftsvc.results import Result
+from swiftsvc.results import Result, is_failure
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +303,7 @@ class ResultStream:
                     item = self._done.get(timeout=POLL_INTERVAL)
                 except queue.Empty:
                     continue
-                if isinstance(item, dict):
+                if not isinstance(item, tuple):  # a result emitted by a job
                     yield from self._checked([item])
                     continue
                 self._pending -= 1
@@ -335,7 +335,7 @@ class ResultStream:
 
     def _checked(self, results: list[Result]) -> Iterator[Result]:
         for result in results:
-            if self.fail_fast and not result.get("success", True):
+            if self.fail_fast and is_failure(result):
                 self.scope.cancel()
             self.events.result(result)
             yield result

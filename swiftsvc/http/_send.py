@@ -17,7 +17,7 @@ proxy authentication, CONNECT tunnels) is worth its cost: the session sends.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
@@ -39,9 +39,7 @@ class Sender:
         # requests' own proxy decision (Transport.session): trust_env stays on
         # only when the environment names a proxy
         self._direct = not session.trust_env
-        # requests' TimeoutSauce is urllib3's Timeout; None waits forever
-        connect, read = timeout if timeout is not None else (None, None)
-        self._pool_timeout = urllib3.Timeout(connect=connect, read=read)
+        self._pool_timeout = _pool_timeout(timeout)
         self._origin: str | None = None
         self._pool: urllib3.HTTPConnectionPool | None = None
         # lower-cased name -> (name, value): the session's headers, merged once
@@ -50,12 +48,21 @@ class Sender:
             if isinstance(value, str)
         }
 
-    def send(self, method: str, url: str, headers: Mapping[str, str], data: Any
-             ) -> urllib3.BaseHTTPResponse:
-        """Send; the answer's body is left unread (``preload_content=False``)."""
+    def send(self, method: str, url: str, headers: Mapping[str, str], data: Any,
+             timeout: Timeout | Literal["own"] = "own") -> urllib3.BaseHTTPResponse:
+        """Send; the answer's body is left unread (``preload_content=False``).
+
+        ``timeout`` replaces this sender's own for this request (one call's
+        own timeout, see ``Connection.for_call``).
+        """
+        if isinstance(timeout, str):  # "own"
+            session_timeout, pool_timeout = self._timeout, self._pool_timeout
+        else:
+            session_timeout, pool_timeout = timeout, _pool_timeout(timeout)
         if not self._direct:
             answer = self._session.request(
-                method, url, headers=headers, data=data, stream=True, timeout=self._timeout,
+                method, url, headers=headers, data=data, stream=True,
+                timeout=session_timeout,
                 allow_redirects=False,
             )
             raw: urllib3.BaseHTTPResponse = answer.raw
@@ -70,7 +77,7 @@ class Sender:
         return pool.urlopen(
             method, target, body=body, headers=merged, redirect=False,
             assert_same_host=False, preload_content=False, decode_content=False,
-            retries=False, timeout=self._pool_timeout,
+            retries=False, timeout=pool_timeout,
         )
 
     def close(self) -> None:
@@ -107,6 +114,12 @@ class Sender:
             check_header_validity((name, value))
             merged[name.lower()] = (name, value)
         return dict(merged.values())
+
+
+def _pool_timeout(timeout: Timeout) -> urllib3.Timeout:
+    # requests' TimeoutSauce is urllib3's Timeout; None waits forever
+    connect, read = timeout if timeout is not None else (None, None)
+    return urllib3.Timeout(connect=connect, read=read)
 
 
 def _framing(method: str, data: Any, headers: dict[str, str]) -> Any:

@@ -23,6 +23,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -36,7 +37,7 @@ from swiftsvc.http._body import Body, ShortBody
 from swiftsvc.http._send import Sender
 from swiftsvc.http.response import Attempt, Response, StreamedResponse, response_dict
 from swiftsvc.http.retry import RetryPolicy
-from swiftsvc.http.transport import Transport
+from swiftsvc.http.transport import Timeout, Transport
 
 if TYPE_CHECKING:
     from swiftsvc.auth.base import Authenticator, Credentials
@@ -218,6 +219,15 @@ class _StreamedResponse:
 # ----------------------------------------------------------- connection
 
 
+@dataclass(frozen=True, slots=True)
+class CallPolicy:
+    """How the requests of one call are sent, when its options differ from the Service's."""
+
+    retry: RetryPolicy
+    timeout: Timeout  # (connect, read) seconds; None waits forever
+    force_auth_retry: bool = False
+
+
 class Connection:
     """One worker thread's connection; not to be shared between threads."""
 
@@ -234,6 +244,18 @@ class Connection:
         self._retry = retry or RetryPolicy()
         self._force_auth_retry = force_auth_retry
         self._sender: Sender | None = None
+        # a view made by for_call(): the base's socket, the call's policy
+        self._base: Connection | None = None
+        self._timeout: Timeout | Literal["own"] = "own"
+
+    def for_call(self, policy: CallPolicy) -> Connection:
+        """This connection (same socket, same token) sending with one call's
+        own retry policy and timeout; closing it leaves this one open."""
+        view = Connection(self._authenticator, transport=self._transport, retry=policy.retry,
+                          force_auth_retry=policy.force_auth_retry)
+        view._base = self._base or self
+        view._timeout = policy.timeout
+        return view
 
     @property
     def authenticator(self) -> Authenticator:
@@ -245,6 +267,8 @@ class Connection:
         return self._authenticator.get().storage_url
 
     def _http(self) -> Sender:
+        if self._base is not None:
+            return self._base._http()
         if self._sender is None:
             session = self._transport.session()
             session.headers["User-Agent"] = _USER_AGENT
@@ -255,6 +279,8 @@ class Connection:
         return self._sender
 
     def close(self) -> None:
+        if self._base is not None:
+            return  # a view: the socket is its base's
         if self._sender is not None:
             self._sender.close()
             self._sender = None
@@ -316,7 +342,7 @@ class Connection:
             started = time.monotonic()
             answer: urllib3.BaseHTTPResponse | None = None
             try:
-                answer = self._http().send(method, full_url, send, payload.data)
+                answer = self._http().send(method, full_url, send, payload.data, self._timeout)
                 accepted = _accepted(answer.status, accept)
                 content = b"" if stream and accepted else _read_body(answer)
             except Exception as error:
