@@ -31,7 +31,7 @@ from swiftsvc.errors import OptionError
 
 Header = tuple[str, str]
 
-# option name -> environment variable it falls back to (SPEC §1)
+# option name -> environment variable it falls back to (docs/COMPAT.md §2)
 ENVIRONMENT: Mapping[str, str] = {
     "auth_version": "ST_AUTH_VERSION",
     "auth": "ST_AUTH",
@@ -74,7 +74,7 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Options:
-    """Every option a Service or a call understands (SPEC §1 for meanings)."""
+    """Every option a Service or a call understands (docs/COMPAT.md §2 for meanings)."""
 
     # --- authentication (each falls back to its environment variable) ---
     auth_version: str | None = None  # None: chosen from the options given

@@ -1,7 +1,7 @@
 """The ``Service`` facade (python-swiftclient's ``SwiftService``).
 
 One Service owns one authenticator, shared by every connection, and four
-bounded pools (SPEC §1). Each public method is short: it checks its
+bounded pools (docs/COMPAT.md §2). Each public method is short: it checks its
 arguments and builds a :class:`~swiftsvc.ops._context.CallContext` *now*,
 so that bad arguments raise at the call rather than at the first ``next()``,
 then hands the work to an ``ops`` module and returns a dict or an iterator of
@@ -127,7 +127,7 @@ def _shutdown(
 class Service:
     """A threaded Swift client service; drop-in for ``swiftclient.service.SwiftService``.
 
-    ``options`` override the defaults (SPEC §1); auth options not given fall
+    ``options`` override the defaults (docs/COMPAT.md §2); auth options not given fall
     back to their environment variables, read now. ``progress`` receives
     progress events (:mod:`swiftsvc.events`) of every call.
     """

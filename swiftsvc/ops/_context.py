@@ -20,7 +20,7 @@ R = TypeVar("R")
 
 @dataclass(frozen=True, slots=True)
 class Pools:
-    """The Service's four pools (SPEC §1).
+    """The Service's four pools (docs/COMPAT.md §2).
 
     A job may wait on jobs of another pool, never of its own: an upload job
     (object_uu) waits on its segments (segment); a download job (object_dd)

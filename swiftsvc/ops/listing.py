@@ -33,7 +33,7 @@ R = TypeVar("R")
 Item = dict[str, Any]
 Page = list[Item]
 
-# Swift never returns more than 10000 items a page (SPEC §3)
+# Swift never returns more than 10000 items a page (docs/COMPAT.md §6)
 MAX_PAGE = 10000
 
 

@@ -132,6 +132,12 @@ def object_items(
 # ------------------------------------------------------------------ actions
 
 
+def _where(options: Options, url: str, label: str = "StorageURL") -> list[Item]:
+    """``swift -v stat`` (verbose above 1) shows the URL first; python-swiftclient
+    shows the auth token too, which swiftsvc never puts in a result."""
+    return [(label, url)] if options.verbose > 1 else []
+
+
 def stat_account(conn: Connection, options: Options) -> StatAccountResult:
     """HEAD the account; a missing account raises :class:`SwiftError`."""
     try:
@@ -141,7 +147,8 @@ def stat_account(conn: Connection, options: Options) -> StatAccountResult:
             raise SwiftError("Account not found", exc=error) from error
         return results.stat_account(items=[], headers={}, error=error)
     headers = end_to_end(response.headers)
-    items = account_items(headers, account_name(conn.storage_url), human=options.human)
+    items = [*_where(options, conn.storage_url),
+             *account_items(headers, account_name(conn.storage_url), human=options.human)]
     return results.stat_account(items=items, headers=headers, response=response)
 
 
@@ -156,9 +163,9 @@ def stat_container(conn: Connection, container: str, options: Options) -> StatCo
             ) from error
         return results.stat_container(container=container, items=[], headers={}, error=error)
     headers = end_to_end(response.headers)
-    items = container_items(
+    items = [*_where(options, f"{conn.storage_url}/{container}", "URL"), *container_items(
         headers, account_name(conn.storage_url), container, human=options.human
-    )
+    )]
     return results.stat_container(
         container=container, items=items, headers=headers, response=response
     )
@@ -174,9 +181,9 @@ def stat_object(conn: Connection, container: str, obj: str, options: Options) ->
         container, obj, headers=dict(options.header) or None, query=version_query(options)
     )
     headers = end_to_end(response.headers)
-    items = object_items(
+    items = [*_where(options, f"{conn.storage_url}/{container}/{obj}", "URL"), *object_items(
         headers, account_name(conn.storage_url), container, obj, human=options.human
-    )
+    )]
     return results.stat_object(
         container=container, object=obj, items=items, headers=headers, response=response
     )

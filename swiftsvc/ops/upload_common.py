@@ -150,6 +150,7 @@ def large_target(
         task.item.object_name,
         segment_container=segment_container_name(task.container, options.segment_container),
         mtime=mtime, size=size, segment_size=options.segment_size, slo=slo,
+        size_in_name=task.item.path is not None,
     )
     problem = segment_size_problem(options.segment_size, task.shared.max_file_size)
     if problem is None and slo and size is not None:

@@ -81,7 +81,7 @@ def make_tree(root: Path) -> None:
         "notes.txt": b"some notes\n",
         "big.bin": (pattern * 12)[:3000],
         "big2.bin": (pattern[::-1] * 10)[:2500],
-        **{f"many/item-{i:02d}.txt": f"item {i}\n".encode() for i in range(25)},
+        **{f"many/item-{i:02d}.txt": f"item {i}\n".encode() for i in range(21)},
     }
     for number, (name, data) in enumerate(sorted(files.items())):
         _write(root / name, data, BASE_MTIME + number)
@@ -115,6 +115,7 @@ STDIN_BYTES = bytes(range(6, 256)) + bytes(range(100))  # 350 bytes
 STEPS: tuple[Step, ...] = (
     # ---------------------------------------------------------------- upload
     _upload("upload-tree", "photos", "tree"),
+    # more than 2 x object threads: deleted in bulk later
     _upload("upload-many", "many", "many"),
     _upload("upload-meta-header", "-m", "Color:Blue", "-H", "X-Object-Meta-Owner:me",
             "-H", "Content-Type:text/x-notes", "docs", "notes.txt"),
@@ -205,9 +206,12 @@ STEPS: tuple[Step, ...] = (
     _change("error-copy-missing-object", "copy", "docs", "no-such-object", "-d", "/copies"),
     _change("error-delete-missing-object", "delete", "docs", "no-such-object"),
     _change("error-delete-missing-container", "delete", "no-such-container"),
-    _read("error-wrong-key-stat", "-K", "wrong", "stat", deliberate=AUTH_ERROR_WORDS),
-    _read("error-wrong-key-list", "-K", "wrong", "list", deliberate=AUTH_ERROR_WORDS),
-    _change("error-wrong-key-upload", "-K", "wrong", "upload", "docs", "notes.txt",
+    # -R 0: swiftclient would wait out its backoff before failing again
+    _read("error-wrong-key-stat", "-K", "wrong", "-R", "0", "stat",
+          deliberate=AUTH_ERROR_WORDS),
+    _read("error-wrong-key-list", "-K", "wrong", "-R", "0", "list",
+          deliberate=AUTH_ERROR_WORDS),
+    _change("error-wrong-key-upload", "-K", "wrong", "-R", "0", "upload", "docs", "notes.txt",
             deliberate=AUTH_ERROR_WORDS),
     # ---------------------------------------------------------------- delete
     _change("delete-object", "delete", "docs", "renamed.txt"),
