@@ -39,6 +39,7 @@ from swiftsvc._redact import redact_headers, redact_url
 from swiftsvc.errors import Cancelled, ClientException
 from swiftsvc.http import _inflight
 from swiftsvc.http._body import Body, ShortBody
+from swiftsvc.http._causes import network_cause
 from swiftsvc.http._inflight import InFlight
 from swiftsvc.http._send import Sender
 from swiftsvc.http.response import Attempt, Response, StreamedResponse, response_dict
@@ -189,7 +190,7 @@ class _StreamedResponse:
             if self._in_flight.stopped:
                 raise Cancelled(f"{self._what} cancelled while reading the body") from None
             raise ClientException(
-                f"{self._what} failed while reading the body: {type(error).__name__}",
+                f"{self._what} failed while reading the body: {network_cause(error)}",
                 http_status=self.status,
                 http_reason=self.reason,
                 http_response_headers=self.headers,
