@@ -255,7 +255,7 @@ class Connection:
     @property
     def storage_url(self) -> str:
         """The account's URL (authenticates through the shared authenticator if needed)."""
-        return self._authenticator.get().storage_url
+        return self._credentials().storage_url
 
     def _http(self) -> Sender:
         if self._sender is None:
