@@ -57,12 +57,17 @@ class InFlight:
     # -- the owning thread --------------------------------------------------
 
     def begin(self) -> bool:
-        """A request starts: False if it must not (aborted until resumed)."""
-        with self._lock:
-            self._aborts_at_start = self._aborts
-            if not self._aborted:
-                self._wake.clear()
-            return not self._aborted
+        """A request starts: False if it must not (aborted until resumed).
+
+        No lock (this is on every request's path): an abort between the two
+        reads is seen by the second, one after them by :attr:`stopped`.
+        """
+        self._aborts_at_start = self._aborts
+        if self._aborted:
+            return False
+        if self._wake.is_set():
+            self._wake.clear()  # a wake-up of an earlier abort; sleep() checks stopped first
+        return True
 
     @property
     def stopped(self) -> bool:
@@ -175,22 +180,32 @@ def _shut(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-def _track(sock: socket.socket | None) -> None:
-    in_flight = current()
-    if in_flight is None or sock is None:
-        return
-    in_flight._register(sock)
-    borrowed: list[socket.socket] | None = getattr(_current, "borrowed", None)
-    if borrowed is not None:
-        borrowed.append(sock)
-
-
 class _Tracked(urllib3.connection.HTTPConnection):
     """Registers its socket with the sending thread's InFlight; sends with the idle timeout."""
 
+    # the InFlight and socket registered last: a keep-alive connection's
+    # requests skip registering the same socket again
+    _tracked: tuple[InFlight, socket.socket] | None = None
+
+    def _track(self) -> None:
+        in_flight = current()
+        sock = self.sock
+        if in_flight is None or sock is None:
+            return
+        borrowed: list[socket.socket] | None = getattr(_current, "borrowed", None)
+        if borrowed is not None:
+            borrowed.append(sock)  # forgotten again at the end of the block
+        elif self._tracked is not None and self._tracked[0] is in_flight \
+                and self._tracked[1] is sock:
+            if in_flight.stopped:
+                _shut(sock)
+            return
+        in_flight._register(sock)
+        self._tracked = None if borrowed is not None else (in_flight, sock)
+
     def connect(self) -> None:
         super().connect()
-        _track(self.sock)
+        self._track()
         in_flight = current()
         if in_flight is not None and in_flight.send_timeout is not None and self.sock:
             # connected within the connect timeout; the body may now stall as
@@ -202,7 +217,7 @@ class _Tracked(urllib3.connection.HTTPConnection):
         if self.sock is None:  # connects (and registers) while sending
             super().request(method, url, body, headers, **kwargs)
             return
-        _track(self.sock)
+        self._track()
         in_flight = current()
         if in_flight is None or in_flight.send_timeout is None:
             super().request(method, url, body, headers, **kwargs)
