@@ -12,6 +12,10 @@ it, framing bodies and merging headers the way requests does.
 
 When the environment names a proxy, requests' proxy handling (``NO_PROXY``,
 proxy authentication, CONNECT tunnels) is worth its cost: the session sends.
+
+Either way the sockets are made and used while the connection's
+:class:`~swiftsvc.http._inflight.InFlight` is declared, so another thread
+can cut them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import requests
 import urllib3
 from requests.utils import check_header_validity
 
+from swiftsvc.http import _inflight
 from swiftsvc.http.transport import Timeout
 
 # requests adds Content-Length: 0 to a request without a body, except these
@@ -33,9 +38,11 @@ _NO_LENGTH_WHEN_EMPTY = frozenset({"GET", "HEAD"})
 class Sender:
     """One worker connection's way out: its session's adapter pool, or the session."""
 
-    def __init__(self, session: requests.Session, timeout: Timeout) -> None:
+    def __init__(self, session: requests.Session, timeout: Timeout,
+                 in_flight: _inflight.InFlight | None = None) -> None:
         self._session = session
         self._timeout = timeout
+        self._in_flight = in_flight or _inflight.InFlight()
         # requests' own proxy decision (Transport.session): trust_env stays on
         # only when the environment names a proxy
         self._direct = not session.trust_env
@@ -53,6 +60,14 @@ class Sender:
     def send(self, method: str, url: str, headers: Mapping[str, str], data: Any
              ) -> urllib3.BaseHTTPResponse:
         """Send; the answer's body is left unread (``preload_content=False``)."""
+        previous = _inflight.enter(self._in_flight)
+        try:
+            return self._send(method, url, headers, data)
+        finally:
+            _inflight.leave(previous)
+
+    def _send(self, method: str, url: str, headers: Mapping[str, str], data: Any
+              ) -> urllib3.BaseHTTPResponse:
         if not self._direct:
             answer = self._session.request(
                 method, url, headers=headers, data=data, stream=True, timeout=self._timeout,
