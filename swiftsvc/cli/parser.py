@@ -29,6 +29,7 @@ where swiftsvc differs from the swift command (see docs/CLI.md):
   - a flag it does not know is an error (exit 2, with the flag meant), where
     swift ignores it: a typo such as --segmnet-size must not go unnoticed
   - Ctrl-C cancels the queued work, prints what was done and exits 130
+    (swift exits 2)
   - --debug-with-secrets is refused: no output shows a token or a key
     (use --debug, secrets redacted; `swiftsvc auth` prints the token)
   - usage errors exit 2, failures 1; --json prints one JSON result per line
