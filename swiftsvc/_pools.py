@@ -394,6 +394,7 @@ class ResultStream:
                             waiting = next(iterator)
                         except StopIteration:
                             exhausted = True
+                            self.events.planned()  # every item is queued: totals are final
                             break
                     future = waiting.pool.try_submit(
                         self.scope, waiting.fn, *waiting.args, **waiting.kwargs

@@ -411,4 +411,26 @@ class TestResultStream:
         stream = ResultStream(CancelScope(), events=EventSink([events.append]))
         jobs = [Job(pool, ok, (1,)), Job(pool, fails, (2,), on_error=failed_result(2))]
         list(stream.run(jobs))
-        assert sorted(e.kind for e in events) == [EventKind.DONE, EventKind.FAILED]
+        assert sorted(e.kind for e in events) == [
+            EventKind.DONE, EventKind.FAILED, EventKind.PLANNED
+        ]
+        # PLANNED follows the last job taken from the plan, before the results are in
+        assert events[0].kind is EventKind.PLANNED
+
+    def test_no_planned_event_when_cancelled_before_the_plan_ends(
+        self, pool: WorkerPool[FakeConnection]
+    ) -> None:
+        events: list[Event] = []
+        scope = CancelScope()
+        stream = ResultStream(scope, events=EventSink([events.append]))
+
+        def plan() -> Iterator[Job]:  # endless: only a cancellation ends it
+            value = 0
+            while True:
+                value += 1
+                yield Job(pool, ok, (value,), on_error=failed_result(value))
+
+        for _ in stream.run(plan()):
+            scope.cancel()
+        assert EventKind.PLANNED not in {e.kind for e in events}
+        assert EventKind.DONE in {e.kind for e in events}
