@@ -171,14 +171,21 @@ class AbortableConnection(FakeConnection):
         return "cut" if self.aborted.wait(10) else "timed out"
 
 
+def blocked_after(entered: threading.Event, conn: AbortableConnection) -> str:
+    """A job that says it is running, then blocks like a request on a stalled server."""
+    entered.set()
+    return conn.block()
+
+
 class TestAbortingWorkInFlight:
     """Issue 16 item 2: cancelling reaches a job blocked on a socket."""
 
     def test_cancel_aborts_the_connection_of_a_running_job_at_once(self) -> None:
         p: WorkerPool[AbortableConnection] = WorkerPool("cut", 1, AbortableConnection)
         scope = CancelScope().child()
-        future = p.submit(scope, lambda conn: conn.block())
-        time.sleep(0.1)
+        entered = threading.Event()
+        future = p.submit(scope, lambda conn: blocked_after(entered, conn))
+        assert entered.wait(5)  # cut a job that is running, not one still queued
         started = time.monotonic()
         scope.cancel()
         assert future.result(timeout=5) == "cut"
@@ -188,8 +195,9 @@ class TestAbortingWorkInFlight:
     def test_cancelling_a_parent_aborts_a_childs_job(self) -> None:
         p: WorkerPool[AbortableConnection] = WorkerPool("cut", 1, AbortableConnection)
         root = CancelScope()
-        future = p.submit(root.child().child(), lambda conn: conn.block())
-        time.sleep(0.1)
+        entered = threading.Event()
+        future = p.submit(root.child().child(), lambda conn: blocked_after(entered, conn))
+        assert entered.wait(5)
         root.cancel()
         assert future.result(timeout=5) == "cut"
         p.shutdown(timeout=2)
@@ -276,8 +284,10 @@ class TestAbortingWorkInFlight:
         outcome: list[str] = []
         done = threading.Event()
 
+        entered = threading.Event()
+
         def stalled(conn: AbortableConnection) -> Result:
-            outcome.append(conn.block())
+            outcome.append(blocked_after(entered, conn))
             done.set()
             return ok(conn, 1)
 
@@ -285,6 +295,8 @@ class TestAbortingWorkInFlight:
             [Job(p, lambda conn: ok(conn, 0)), Job(p, stalled)]
         )
         assert next(results)["value"] == 0
+        # under load the second job may not have started yet: closing would drop it
+        assert entered.wait(5)
         results.close()
         assert done.wait(1.0) and outcome == ["cut"]
         p.shutdown(timeout=5)
