@@ -9,18 +9,27 @@ lazily, passed to every job as its first argument.
 Jobs on one pool may wait on jobs of another pool (an object job waits on its
 segment jobs), never on their own pool: that would deadlock once every worker
 waits.
+
+Cancelling reaches work in flight: while a job runs, its worker's connection
+is registered with the job's :class:`CancelScope`, and cancelling the scope
+(or any parent) aborts that connection from the cancelling thread, so a
+worker blocked on a stalled server stops at once instead of at its next
+check (:meth:`swiftsvc.http.connection.Connection.abort`).
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+# Cancelled is re-exported: the operations import it from here
+from swiftsvc.errors import Cancelled as Cancelled
 from swiftsvc.events import SILENT, EventSink
 from swiftsvc.results import Result, is_failure
 
@@ -32,24 +41,95 @@ R = TypeVar("R")
 # how often blocked waits look at their cancel scope; bounds cancel latency
 POLL_INTERVAL = 0.05
 
+# called with True when the job must send nothing more (Abort.ALL)
+AbortCallback = Callable[[bool], None]
 
-class Cancelled(Exception):
-    """The work was cancelled (``Service.cancel()``, a closed generator, fail_fast)."""
+
+class Abort(enum.Enum):
+    """What cancelling does to the jobs already running."""
+
+    # queued work is dropped; running jobs finish (fail_fast, as python-swiftclient's)
+    NONE = "none"
+    # the requests in flight are cut; the jobs may still send (their clean-up):
+    # a closed result iterator, whose jobs finish in the background
+    IN_FLIGHT = "in_flight"
+    # the requests in flight are cut, and the jobs send nothing more until they
+    # end: Service.cancel() and close(), which must not wait for a clean-up
+    # stuck on the server that stalled the work
+    ALL = "all"
 
 
 class CancelScope:
     """A cancel flag that a call shares with the jobs it submits.
 
     A scope cancelled cancels its children; ``Service.cancel()`` cancels the
-    service's root scope and so every call.
+    service's root scope and so every call. Cancelling also aborts (see
+    :class:`Abort`): the callbacks registered with :meth:`on_abort` on this
+    scope or its children run, in the cancelling thread, to cut the requests
+    in flight.
     """
 
     def __init__(self, parent: CancelScope | None = None) -> None:
         self._event = threading.Event()
         self._parent = parent
+        self._lock = threading.Lock()
+        self._aborted = False  # Abort.ALL happened
+        self._on_abort: dict[object, AbortCallback] = {}
 
-    def cancel(self) -> None:
+    def cancel(self, *, abort: Abort = Abort.ALL) -> None:
+        """Cancel: queued jobs never start, running ones stop at their next check
+        and, unless ``abort`` is NONE, their requests in flight are cut now."""
         self._event.set()
+        if abort is Abort.NONE:
+            return
+        with self._lock:
+            if abort is Abort.ALL:
+                self._aborted = True
+            callbacks = list(self._on_abort.values())
+        for callback in callbacks:
+            try:
+                callback(abort is Abort.ALL)
+            except Exception:  # one connection that fails to abort must not spare the others
+                log.warning("aborting a request failed", exc_info=True)
+
+    @property
+    def aborted(self) -> bool:
+        """Whether this scope or a parent was cancelled with :attr:`Abort.ALL`."""
+        scope: CancelScope | None = self
+        while scope is not None:
+            if scope._aborted:
+                return True
+            scope = scope._parent
+        return False
+
+    def on_abort(self, callback: AbortCallback) -> Callable[[], None]:
+        """Call ``callback(for_good)`` when this scope or a parent is aborted
+        (at once if it was with :attr:`Abort.ALL`); ``for_good`` is True for
+        :attr:`Abort.ALL`. Returns the function that unregisters it."""
+        key = object()
+        chain = self._chain()
+        for scope in chain:
+            with scope._lock:
+                scope._on_abort[key] = callback
+        # after registering: an abort from now on sees the callback, and one
+        # that came before is seen here
+        if self.aborted:
+            callback(True)
+
+        def unregister() -> None:
+            for scope in chain:
+                with scope._lock:
+                    scope._on_abort.pop(key, None)
+
+        return unregister
+
+    def _chain(self) -> Sequence[CancelScope]:
+        chain: list[CancelScope] = []
+        scope: CancelScope | None = self
+        while scope is not None:
+            chain.append(scope)
+            scope = scope._parent
+        return chain
 
     @property
     def cancelled(self) -> bool:
@@ -103,6 +183,7 @@ class WorkerPool(Generic[ConnT]):
         self._lock = threading.Lock()
         self._closed = False
         self._local = threading.local()
+        self._connections: list[ConnT] = []
 
     # -- submission -------------------------------------------------------
 
@@ -172,6 +253,8 @@ class WorkerPool(Generic[ConnT]):
         if conn is None:
             conn = self._connection_factory()
             self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
         return conn
 
     def _work(self) -> None:
@@ -186,7 +269,7 @@ class WorkerPool(Generic[ConnT]):
                     task.future.set_running_or_notify_cancel()
                     continue
                 try:
-                    value = task.fn(self.connection(), *task.args, **task.kwargs)
+                    value = self._run(task)
                 except BaseException as exc:  # handed to whoever waits on the future
                     task.future.set_exception(exc)
                 else:
@@ -198,13 +281,41 @@ class WorkerPool(Generic[ConnT]):
             if callable(close):
                 close()
 
+    def _run(self, task: _Task) -> Any:
+        conn = self.connection()
+        abort: Callable[[], None] | None = getattr(conn, "abort", None)
+        resume: Callable[[], None] | None = getattr(conn, "resume", None)
+        if abort is None or resume is None:  # a connection that cannot be cut
+            return task.fn(conn, *task.args, **task.kwargs)
+
+        def cut(for_good: bool) -> None:
+            # in the cancelling thread: the request in flight fails now
+            abort()
+            if not for_good:
+                resume()  # the job may still send its clean-up
+
+        # while the job runs, cancelling its scope cuts this connection's requests
+        unregister = task.scope.on_abort(cut)
+        try:
+            return task.fn(conn, *task.args, **task.kwargs)
+        finally:
+            unregister()
+            if not self._closed:
+                resume()  # the next job's requests are its own
+
     def shutdown(self, *, timeout: float | None = 5.0) -> None:
-        """Cancel queued jobs, stop the threads and join them."""
+        """Cancel queued jobs, cut the requests of running ones, stop the threads
+        and join them."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             threads = list(self._threads)
+            connections = list(self._connections)
+        for conn in connections:
+            abort = getattr(conn, "abort", None)
+            if callable(abort):
+                abort()
         # drain what no worker picked up yet
         while True:
             try:
@@ -283,6 +394,7 @@ class ResultStream:
                             waiting = next(iterator)
                         except StopIteration:
                             exhausted = True
+                            self.events.planned()  # every item is queued: totals are final
                             break
                     future = waiting.pool.try_submit(
                         self.scope, waiting.fn, *waiting.args, **waiting.kwargs
@@ -310,9 +422,10 @@ class ResultStream:
                 done_future, job = item
                 yield from self._finished(done_future, job)
         finally:
-            # closed early (break, GeneratorExit, KeyboardInterrupt): stop the rest
+            # closed early (break, GeneratorExit, KeyboardInterrupt): stop the rest;
+            # running jobs may still clean up, in the background
             if not exhausted or self._pending:
-                self.scope.cancel()
+                self.scope.cancel(abort=Abort.IN_FLIGHT)
 
     def _track(self, future: Future[JobOutput], job: Job) -> None:
         self._pending += 1
@@ -336,7 +449,8 @@ class ResultStream:
     def _checked(self, results: list[Result]) -> Iterator[Result]:
         for result in results:
             if self.fail_fast and is_failure(result):
-                self.scope.cancel()
+                # like python-swiftclient: queued work is dropped, running work finishes
+                self.scope.cancel(abort=Abort.NONE)
             self.events.result(result)
             yield result
 

@@ -45,6 +45,17 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
     return {name: REDACTED if is_secret_header(name) else value for name, value in items}
 
 
+class SecretSafeHeaders(dict[str, str]):
+    """Headers as recorded in results: a plain dict (the values are data a
+    caller may read) whose repr and str show ``<redacted>`` for credentials,
+    since results get printed and logged whole."""
+
+    def __repr__(self) -> str:
+        return repr(redact_headers(self))
+
+    __str__ = __repr__
+
+
 def redact_url(url: str) -> str:
     """``url`` without user info and with signature query values replaced."""
     parts = urlsplit(url)

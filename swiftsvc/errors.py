@@ -7,9 +7,12 @@
      │    │                       service failed (after its retries)
      │    └── AuthError           authentication failed; names the scheme and
      │                            the options used, never their secret values
-     └── SwiftError               an operation failed as a whole, or its
-          │                       arguments were bad (python-swiftclient's name)
-          └── OptionError         an unknown option name or a bad option value
+     ├── SwiftError               an operation failed as a whole, or its
+     │    │                       arguments were bad (python-swiftclient's name)
+     │    └── OptionError         an unknown option name or a bad option value
+     └── Cancelled                the work was cancelled (``Service.cancel()``,
+                                  a closed result iterator, leaving ``with``),
+                                  also a request cut off while in flight
 
 ``SwiftError`` and ``ClientException`` keep python-swiftclient's attributes
 and the words of their ``str()`` (what the ``swift`` command prints), so code
@@ -174,6 +177,15 @@ class OptionError(SwiftError, ValueError):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class Cancelled(Exception):
+    """The work was cancelled (``Service.cancel()``, a closed generator, fail_fast).
+
+    Also raised by a request whose connection was cut from another thread
+    because its call was cancelled: never retried, never taken for a
+    network failure.
+    """
 
 
 def _shown(name: object) -> str:

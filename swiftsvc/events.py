@@ -29,6 +29,10 @@ class EventKind(enum.StrEnum):
     # a queued item turned out to need no transfer (skip_identical, skip_changed);
     # nbytes: the size it was queued with, no longer to be expected
     SKIPPED = "skipped"
+    # the call has planned all its work (the directory walk or the listing is
+    # over): every item it will do has been QUEUED, so the totals are final.
+    # Not sent when the call is cancelled first. action: "" (the whole call)
+    PLANNED = "planned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,11 @@ class EventSink:
     def skipped(self, action: str, container: str | None, obj: str | None, size: int) -> None:
         if self._subscribers:
             self.publish(Event(EventKind.SKIPPED, action, container, obj, size))
+
+    def planned(self) -> None:
+        """PLANNED: no more QUEUED events will come from this call."""
+        if self._subscribers:
+            self.publish(Event(EventKind.PLANNED, ""))
 
     def result(self, result: Mapping[str, object]) -> None:
         """DONE or FAILED for a finished result (called by the result stream)."""

@@ -97,6 +97,14 @@ class _ConsumerConnections:
                 self._all.append(conn)
         return conn
 
+    def abort(self) -> None:
+        """Cut the requests these threads have in flight (their later calls still work)."""
+        with self._lock:
+            connections = list(self._all)
+        for conn in connections:
+            conn.abort()
+            conn.resume()
+
     def close(self) -> None:
         with self._lock:
             connections, self._all = self._all, []
@@ -118,6 +126,7 @@ def _shutdown(
     so it must not reference the Service itself)."""
     for scope in scope_holder:
         scope.cancel()
+    connections.abort()
     for pool in (pools.container, pools.object_uu, pools.object_dd, pools.segment):
         pool.shutdown(timeout=timeout)
     connections.close()
@@ -189,6 +198,7 @@ class Service:
         for scope in self._roots[:-1]:
             scope.cancel()
         del self._roots[:-1]
+        self._connections.abort()
 
     def get_endpoint(
         self,

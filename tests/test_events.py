@@ -194,3 +194,20 @@ def test_without_subscribers_no_byte_callback_is_made() -> None:
     assert not SILENT.active
     assert SILENT.with_subscriber(None) is SILENT
     assert EventSink([lambda e: None]).byte_counter("upload_object", "c", "o") is not None
+
+
+def test_planned_follows_the_last_queued_item_of_a_download(
+    svc: Service, container_name: str, files: dict[str, Path], tmp_path: Path
+) -> None:
+    # the listing drives a download's plan: PLANNED says the totals are final
+    _upload(svc, container_name, files)
+    recorder = Recorder()
+    results = list(svc.download(container_name, options={"out_directory": str(tmp_path / "o")},
+                                progress=recorder))  # fmt: skip
+    assert all(r["success"] for r in results)
+    kinds = [e.kind for e in recorder.events]
+    assert kinds.count(EventKind.PLANNED) == 1
+    planned_at = kinds.index(EventKind.PLANNED)
+    assert kinds.count(EventKind.QUEUED) == 2
+    assert EventKind.QUEUED not in kinds[planned_at:]
+    assert recorder.events[planned_at].action == ""

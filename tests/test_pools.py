@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from swiftsvc._pools import Cancelled, CancelScope, Job, ResultStream, WorkerPool
+from swiftsvc._pools import Abort, Cancelled, CancelScope, Job, ResultStream, WorkerPool
 from swiftsvc.events import Event, EventKind, EventSink
 from swiftsvc.results import Result
 
@@ -149,6 +149,159 @@ class TestCancelScope:
             other.check()
 
 
+class AbortableConnection(FakeConnection):
+    """Records aborts; ``block()`` waits like a request on a stalled server, until cut."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.aborted = threading.Event()
+        self.events: list[str] = []
+        self.blocked = threading.Event()
+
+    def abort(self) -> None:
+        self.events.append("abort")
+        self.aborted.set()
+
+    def resume(self) -> None:
+        self.events.append("resume")
+        self.aborted.clear()
+
+    def block(self) -> str:
+        self.blocked.set()
+        return "cut" if self.aborted.wait(10) else "timed out"
+
+
+def blocked_after(entered: threading.Event, conn: AbortableConnection) -> str:
+    """A job that says it is running, then blocks like a request on a stalled server."""
+    entered.set()
+    return conn.block()
+
+
+class TestAbortingWorkInFlight:
+    """Issue 16 item 2: cancelling reaches a job blocked on a socket."""
+
+    def test_cancel_aborts_the_connection_of_a_running_job_at_once(self) -> None:
+        p: WorkerPool[AbortableConnection] = WorkerPool("cut", 1, AbortableConnection)
+        scope = CancelScope().child()
+        entered = threading.Event()
+        future = p.submit(scope, lambda conn: blocked_after(entered, conn))
+        assert entered.wait(5)  # cut a job that is running, not one still queued
+        started = time.monotonic()
+        scope.cancel()
+        assert future.result(timeout=5) == "cut"
+        assert time.monotonic() - started < 0.5
+        p.shutdown(timeout=2)
+
+    def test_cancelling_a_parent_aborts_a_childs_job(self) -> None:
+        p: WorkerPool[AbortableConnection] = WorkerPool("cut", 1, AbortableConnection)
+        root = CancelScope()
+        entered = threading.Event()
+        future = p.submit(root.child().child(), lambda conn: blocked_after(entered, conn))
+        assert entered.wait(5)
+        root.cancel()
+        assert future.result(timeout=5) == "cut"
+        p.shutdown(timeout=2)
+
+    def test_fail_fast_cancels_without_cutting_running_work(self) -> None:
+        p: WorkerPool[AbortableConnection] = WorkerPool("cut", 1, AbortableConnection)
+        scope = CancelScope()
+        seen: list[AbortableConnection] = []
+
+        def job(conn: AbortableConnection) -> str:
+            seen.append(conn)
+            conn.blocked.set()
+            time.sleep(0.2)
+            return "finished"
+
+        future = p.submit(scope, job)
+        time.sleep(0.05)
+        scope.cancel(abort=Abort.NONE)
+        assert future.result(timeout=5) == "finished"
+        assert "abort" not in seen[0].events
+        p.shutdown(timeout=2)
+
+    def test_in_flight_abort_lets_the_job_send_its_clean_up(self) -> None:
+        p: WorkerPool[AbortableConnection] = WorkerPool("cut", 1, AbortableConnection)
+        scope = CancelScope()
+
+        def job(conn: AbortableConnection) -> list[str]:
+            conn.block()
+            return list(conn.events)  # what the clean-up would find
+
+        future = p.submit(scope, job)
+        time.sleep(0.1)
+        scope.cancel(abort=Abort.IN_FLIGHT)
+        # cut, then accepting requests again: the job may still clean up
+        assert future.result(timeout=5)[-2:] == ["abort", "resume"]
+        p.shutdown(timeout=2)
+
+    def test_abort_for_good_refuses_the_jobs_later_requests_until_it_ends(self) -> None:
+        p: WorkerPool[AbortableConnection] = WorkerPool("cut", 1, AbortableConnection)
+        scope = CancelScope()
+
+        def job(conn: AbortableConnection) -> list[str]:
+            conn.block()
+            return list(conn.events)
+
+        future = p.submit(scope, job)
+        time.sleep(0.1)
+        scope.cancel()
+        assert future.result(timeout=5)[-1] == "abort"
+        # the next job (another call) gets its connection back
+        other = p.submit(CancelScope(), lambda conn: conn.aborted.is_set())
+        assert other.result(timeout=5) is False
+        p.shutdown(timeout=2)
+
+    def test_a_job_registered_after_the_abort_is_cut_at_once(self) -> None:
+        scope = CancelScope()
+        scope.cancel()
+        calls: list[bool] = []
+        unregister = scope.child().on_abort(calls.append)
+        assert calls == [True]
+        unregister()
+
+    def test_finished_jobs_are_no_longer_cut(self) -> None:
+        p: WorkerPool[AbortableConnection] = WorkerPool("cut", 1, AbortableConnection)
+        scope = CancelScope()
+        conn = p.submit(scope, lambda c: c).result(timeout=5)
+        scope.cancel()
+        assert "abort" not in conn.events
+        p.shutdown(timeout=2)
+
+    def test_shutdown_cuts_running_jobs(self) -> None:
+        p: WorkerPool[AbortableConnection] = WorkerPool("cut", 1, AbortableConnection)
+        future = p.submit(CancelScope(), lambda conn: conn.block())
+        time.sleep(0.1)
+        threads = p.threads
+        started = time.monotonic()
+        p.shutdown(timeout=5)
+        assert future.result(timeout=1) == "cut"
+        assert not any(t.is_alive() for t in threads)
+        assert time.monotonic() - started < 1.0
+
+    def test_closing_the_result_stream_cuts_requests_in_flight(self) -> None:
+        p: WorkerPool[AbortableConnection] = WorkerPool("cut", 2, AbortableConnection)
+        outcome: list[str] = []
+        done = threading.Event()
+
+        entered = threading.Event()
+
+        def stalled(conn: AbortableConnection) -> Result:
+            outcome.append(blocked_after(entered, conn))
+            done.set()
+            return ok(conn, 1)
+
+        results = ResultStream(CancelScope()).run(
+            [Job(p, lambda conn: ok(conn, 0)), Job(p, stalled)]
+        )
+        assert next(results)["value"] == 0
+        # under load the second job may not have started yet: closing would drop it
+        assert entered.wait(5)
+        results.close()
+        assert done.wait(1.0) and outcome == ["cut"]
+        p.shutdown(timeout=5)
+
+
 class TestResultStream:
     def test_results_arrive_in_completion_order(self, pool: WorkerPool[FakeConnection]) -> None:
         def sleepy(conn: FakeConnection, value: int, delay: float) -> Result:
@@ -270,4 +423,26 @@ class TestResultStream:
         stream = ResultStream(CancelScope(), events=EventSink([events.append]))
         jobs = [Job(pool, ok, (1,)), Job(pool, fails, (2,), on_error=failed_result(2))]
         list(stream.run(jobs))
-        assert sorted(e.kind for e in events) == [EventKind.DONE, EventKind.FAILED]
+        assert sorted(e.kind for e in events) == [
+            EventKind.DONE, EventKind.FAILED, EventKind.PLANNED
+        ]
+        # PLANNED follows the last job taken from the plan, before the results are in
+        assert events[0].kind is EventKind.PLANNED
+
+    def test_no_planned_event_when_cancelled_before_the_plan_ends(
+        self, pool: WorkerPool[FakeConnection]
+    ) -> None:
+        events: list[Event] = []
+        scope = CancelScope()
+        stream = ResultStream(scope, events=EventSink([events.append]))
+
+        def plan() -> Iterator[Job]:  # endless: only a cancellation ends it
+            value = 0
+            while True:
+                value += 1
+                yield Job(pool, ok, (value,), on_error=failed_result(value))
+
+        for _ in stream.run(plan()):
+            scope.cancel()
+        assert EventKind.PLANNED not in {e.kind for e in events}
+        assert EventKind.DONE in {e.kind for e in events}

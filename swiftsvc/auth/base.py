@@ -13,6 +13,18 @@ A refused password is not retried: the :class:`~swiftsvc.errors.AuthError`
 is remembered and raised again to every later caller without a request.
 Connection errors and 5xx answers from the auth service are retried with
 the Service's retry policy, then reported to every thread that was waiting.
+Until a first token was obtained, though, a refused connection or a host
+name that does not resolve is reported at once with its cause: that is a
+wrong URL or a service that is not there, which waiting does not cure (the
+``swift`` command fails at once too). Once the service has answered, the
+same errors mean a restart or an outage, and are retried.
+
+Renewal: a token is renewed :data:`EXPIRY_MARGIN` seconds before it
+expires, but never before half of the life it had when received, so a
+token issued with less than the margin to live (a short ``token_life``, a
+cached token near its end) is renewed once for everyone, not before every
+request. A renewal that brings back the same token is not tried again
+before that token actually expires (:func:`renewal_plan`).
 """
 
 from __future__ import annotations
@@ -27,7 +39,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from swiftsvc._redact import redact_url
-from swiftsvc.errors import AuthError
+from swiftsvc.errors import AuthError, Cancelled
+from swiftsvc.http import _inflight
 from swiftsvc.http.response import Attempt
 from swiftsvc.http.retry import RetryPolicy
 from swiftsvc.options import ENVIRONMENT, Options
@@ -37,6 +50,9 @@ log = logging.getLogger(__name__)
 # refresh a token this many seconds before it expires, so a request does not
 # start with a token that dies in flight
 EXPIRY_MARGIN = 30.0
+# how often a thread waiting for another's authentication checks whether its
+# own request was cancelled
+_LOCK_POLL = 0.05
 
 # options that pick or feed an auth scheme; TLS settings are not among them
 AUTH_OPTIONS = tuple(
@@ -56,12 +72,57 @@ class Credentials:
 
 
 class TransientAuthFailure(Exception):
-    """An auth round trip that may succeed if tried again (no answer, 5xx, 429)."""
+    """An auth round trip that may succeed if tried again (no answer, 5xx, 429).
 
-    def __init__(self, message: str, attempt: Attempt, retry_after: str | None = None) -> None:
+    ``unreachable`` is the cause when nothing answered at all: the
+    connection was refused or the host name did not resolve.
+    """
+
+    def __init__(self, message: str, attempt: Attempt, retry_after: str | None = None, *,
+                 unreachable: str | None = None) -> None:
         super().__init__(message)
         self.attempt = attempt
         self.retry_after = retry_after
+        self.unreachable = unreachable
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """The current credentials, and when they stop being good enough."""
+
+    credentials: Credentials
+    renew_at: float | None  # renew from then on (time.time()); None: only when refused
+    dead_at: float | None  # certainly expired from then on
+
+    @property
+    def fresh(self) -> bool:
+        now = time.time()
+        return (self.renew_at is None or now < self.renew_at) and (
+            self.dead_at is None or now < self.dead_at
+        )
+
+
+def renewal_plan(
+    credentials: Credentials, *, obtained_at: float, previous: Credentials | None = None
+) -> tuple[float | None, float | None]:
+    """(renew at, dead at) for a token received at ``obtained_at`` (time.time()).
+
+    Pure. A token is renewed ``EXPIRY_MARGIN`` before it expires, but not
+    before half the life it had when received: so never more than twice per
+    token life, however short. A token already expired when received (the
+    clocks disagree) is used until refused. A renewal that brought back
+    ``previous``'s token (a cached token near its end) is not repeated
+    before that token expires: asking again would bring it back again.
+    """
+    expires_at = credentials.expires_at
+    if expires_at is None:
+        return None, None
+    life = expires_at - obtained_at
+    if life <= 0:
+        return None, None
+    if previous is not None and previous.token == credentials.token:
+        return None, expires_at
+    return expires_at - min(EXPIRY_MARGIN, life / 2), expires_at
 
 
 class _RetriesExhausted(Exception):
@@ -122,11 +183,14 @@ class SharedAuthenticator(Authenticator):
         self._options = options
         self._retry = retry
         self._lock = threading.Lock()
-        self._credentials: Credentials | None = None
+        self._held: _Held | None = None
         self._requests = 0
         self._rounds = 0  # finished authentications, successful or not
         self._last_failure: AuthError | None = None
         self._permanent_failure: AuthError | None = None
+        # once the auth service has answered, a refused connection is an
+        # outage to wait out, no longer a wrong address
+        self._answered_once = False
         # where the auth request goes, for error messages (set by subclasses)
         self.auth_endpoint: str | None = None
 
@@ -135,19 +199,21 @@ class SharedAuthenticator(Authenticator):
         return self._requests
 
     def get(self) -> Credentials:
-        current = self._credentials  # lock-free fast path: one attribute read
-        if current is not None and _fresh(current):
-            return current
+        held = self._held  # lock-free fast path: one attribute read
+        if held is not None and held.fresh:
+            return held.credentials
         rounds_seen = self._rounds
-        with self._lock:
-            current = self._credentials
-            if current is not None and _fresh(current):
-                return current  # another thread authenticated while we waited
+        self._acquire()
+        try:
+            held = self._held
+            if held is not None and held.fresh:
+                return held.credentials  # another thread authenticated while we waited
             if self._permanent_failure is not None:
                 raise _replay(self._permanent_failure)
             if self._rounds != rounds_seen and self._last_failure is not None:
                 # it failed while we waited: share that answer, do not ask again
                 raise _replay(self._last_failure)
+            self._last_failure = None
             try:
                 credentials = self._authenticate_with_retries()
             except _RetriesExhausted as exhausted:
@@ -160,21 +226,36 @@ class SharedAuthenticator(Authenticator):
                 raise
             finally:
                 self._rounds += 1
-            self._last_failure = None
+            obtained_at = time.time()
             if self._options.os_storage_url:
                 # os_storage_url overrides the catalog (or X-Storage-Url)
                 credentials = Credentials(
                     self._options.os_storage_url, credentials.token, credentials.expires_at
                 )
-            self._credentials = credentials
-            log.debug("authenticated (%s), storage URL %s", self.scheme, credentials.storage_url)
+            renew_at, dead_at = renewal_plan(
+                credentials, obtained_at=obtained_at,
+                previous=held.credentials if held is not None else None,
+            )
+            self._held = _Held(credentials, renew_at, dead_at)
+            log.debug("authenticated (%s), storage URL %s, renewal in %s s", self.scheme,
+                      credentials.storage_url,
+                      "-" if renew_at is None else f"{renew_at - obtained_at:.1f}")
             return credentials
+        finally:
+            self._lock.release()
+
+    def _acquire(self) -> None:
+        """Take the lock; while another thread authenticates, give up if this
+        thread's request is cancelled (that one may wait on a stalled service)."""
+        while not self._lock.acquire(timeout=_LOCK_POLL):
+            if _inflight.stopped_here():
+                raise Cancelled("cancelled while waiting for authentication")
 
     def invalidate(self, token: str) -> None:
         with self._lock:
-            if self._credentials is not None and self._credentials.token == token:
+            if self._held is not None and self._held.credentials.token == token:
                 log.debug("token refused; the next request re-authenticates (%s)", self.scheme)
-                self._credentials = None
+                self._held = None
 
     def _authenticate_with_retries(self) -> Credentials:
         self._validate()  # missing options fail before any request is counted
@@ -182,9 +263,18 @@ class SharedAuthenticator(Authenticator):
         while True:
             self._requests += 1
             try:
-                return self._authenticate()
+                return self._round_trip()
             except TransientAuthFailure as failure:
                 policy = policy.increment(failure.attempt)
+                if failure.attempt.status is not None:
+                    self._answered_once = True  # a 5xx: the service is there
+                if failure.unreachable and not self._answered_once:
+                    error = self.failure(
+                        f"authentication failed: {failure.unreachable} (not retried: nothing "
+                        "has answered at this address yet)",
+                        attempts=policy.history,
+                    )
+                    raise _RetriesExhausted(error) from None
                 if policy.exhausted:
                     error = self.failure(
                         f"authentication failed after {len(policy.history)} tries: {failure}",
@@ -198,7 +288,25 @@ class SharedAuthenticator(Authenticator):
                     "auth (%s) failed (%s); retry %d of %d in %.2f s",
                     self.scheme, failure, policy.retried, policy.retries, wait,
                 )
-                time.sleep(wait)
+                if not _inflight.sleep_here(wait):
+                    raise Cancelled("authentication cancelled before its retry") from None
+
+    def _round_trip(self) -> Credentials:
+        """One :meth:`_authenticate`; Cancelled if this thread's request was cut meanwhile."""
+        try:
+            # the auth session's socket serves whichever thread authenticates
+            # next: an abort of this one may cut it only while it is this one's
+            with _inflight.borrowed():
+                credentials = self._authenticate()
+        except (TransientAuthFailure, AuthError) as error:
+            if _inflight.stopped_here():
+                # a cut socket is no answer of the auth service: record nothing
+                raise Cancelled("authentication cancelled") from None
+            if isinstance(error, AuthError) and error.http_status is not None:
+                self._answered_once = True  # refused: the service is there
+            raise
+        self._answered_once = True
+        return credentials
 
     def _validate(self) -> None:
         """Raise AuthError (built with :meth:`failure`) if options are missing."""
@@ -263,10 +371,6 @@ def _replay(error: AuthError) -> AuthError:
     again.__dict__.update(error.__dict__)
     again.args = error.args
     return again
-
-
-def _fresh(credentials: Credentials) -> bool:
-    return credentials.expires_at is None or time.time() < credentials.expires_at - EXPIRY_MARGIN
 
 
 class FailingAuthenticator(Authenticator):

@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from swiftsvc._redact import scrub
+from swiftsvc._redact import redact_headers, scrub
 from swiftsvc.auth.base import Credentials, SharedAuthenticator, TransientAuthFailure
+from swiftsvc.http._causes import unreachable_cause
 from swiftsvc.http.response import Attempt
 from swiftsvc.http.retry import RetryPolicy
 from swiftsvc.http.transport import Transport
@@ -261,8 +262,9 @@ class KeystoneAuthenticator(SharedAuthenticator):
         if isinstance(error, ks_exceptions.HttpError) and status:
             headers = {k.lower(): v for k, v in (getattr(error.response, "headers", None)
                                                    or {}).items()}
-            attempt = Attempt("POST", path, status, type(error).__name__, headers,
-                              error.request_id, elapsed=elapsed)
+            # results and errors keep this answer: never a token it may hold
+            attempt = Attempt("POST", path, status, type(error).__name__,
+                              redact_headers(headers), error.request_id, elapsed=elapsed)
             if status not in (401, 403) and self._retry.should_retry(status):
                 return TransientAuthFailure(text, attempt, headers.get("retry-after"))
             if status == 401:
@@ -279,7 +281,7 @@ class KeystoneAuthenticator(SharedAuthenticator):
         if isinstance(error, ks_exceptions.RetriableConnectionFailure):
             attempt = Attempt("POST", path, None, "", {}, error=type(error).__name__,
                               elapsed=elapsed)
-            return TransientAuthFailure(text, attempt)
+            return TransientAuthFailure(text, attempt, unreachable=unreachable_cause(error))
         # TLS failures, discovery failures, missing plugin options: not worth retrying
         return self.failure(f"Keystone {self.scheme} auth failed: {type(error).__name__}: {text}")
 

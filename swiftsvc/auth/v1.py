@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from swiftsvc._redact import redact_headers, scrub
 from swiftsvc.auth.base import Credentials, SharedAuthenticator, TransientAuthFailure
+from swiftsvc.http._causes import network_cause, unreachable_cause
 from swiftsvc.http.response import Attempt
 from swiftsvc.http.retry import RetryPolicy
 from swiftsvc.http.transport import Transport
@@ -76,20 +78,25 @@ class V1Authenticator(SharedAuthenticator):
             # a ConnectionError subclass, but a refused certificate only repeats
             raise self.failure(f"v1.0 auth failed: TLS error: {error}") from None
         except (requests.ConnectionError, requests.Timeout) as error:
-            attempt = Attempt("GET", path, None, "", {}, error=type(error).__name__,
+            cause = network_cause(error)
+            attempt = Attempt("GET", path, None, "", {}, error=cause,
                               elapsed=time.monotonic() - started)
-            raise TransientAuthFailure(type(error).__name__, attempt) from None
+            raise TransientAuthFailure(cause, attempt,
+                                       unreachable=unreachable_cause(error)) from None
         except requests.RequestException as error:
             raise self.failure(f"v1.0 auth request failed: {type(error).__name__}: {error}"
                                ) from None
         headers = {name.lower(): value for name, value in answer.headers.items()}
-        attempt = Attempt("GET", path, answer.status_code, answer.reason or "", headers,
-                          headers.get("x-trans-id"), elapsed=time.monotonic() - started)
+        # what results and errors keep of this answer: never the token it holds
+        attempt = Attempt("GET", path, answer.status_code, answer.reason or "",
+                          redact_headers(headers), headers.get("x-trans-id"),
+                          elapsed=time.monotonic() - started)
         if self._retry.should_retry(answer.status_code) and answer.status_code not in (401, 403):
             raise TransientAuthFailure(f"{answer.status_code} {answer.reason}", attempt,
                                        headers.get("retry-after"))
         storage_url = headers.get("x-storage-url")
         token = headers.get("x-auth-token") or headers.get("x-storage-token")
+        secrets = [token, headers.get("x-auth-token"), headers.get("x-storage-token"), self._key]
         if not 200 <= answer.status_code < 300 or not storage_url or not token:
             if answer.status_code in (401, 403):
                 what = "refused: check user and key"
@@ -101,11 +108,18 @@ class V1Authenticator(SharedAuthenticator):
                 f"v1.0 auth {what}",
                 http_status=answer.status_code,
                 http_reason=answer.reason or "",
-                http_response_content=body[:200],
+                http_response_content=_scrubbed(body, secrets),
                 transaction_id=headers.get("x-trans-id"),
                 attempts=(attempt,),
             )
         return Credentials(storage_url, token, _expiry(headers.get("x-auth-token-expires")))
+
+
+def _scrubbed(body: bytes, secrets: list[str | None]) -> bytes:
+    """The start of an auth answer's body as errors keep it, without the
+    token or key should the server echo them."""
+    text = body[:4096].decode("utf-8", "replace")
+    return scrub(text, secrets).encode("utf-8")[:200]
 
 
 def _pick(options: Options, name: str, fallback: str) -> tuple[str | None, str | None]:

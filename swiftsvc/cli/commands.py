@@ -9,6 +9,7 @@ command refuses raise :class:`UsageError` (exit code 2) before any request.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -17,7 +18,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc.cli import output
+from swiftsvc.cli.completion import completion_offline
+from swiftsvc.cli.json_array import JsonArray
 from swiftsvc.cli.output import Output, Result
+from swiftsvc.cli.tempurl import run_tempurl, tempurl_needs_credentials, tempurl_offline
+from swiftsvc.cli.usage import UsageError
 from swiftsvc.errors import ClientException
 
 if TYPE_CHECKING:
@@ -25,10 +30,6 @@ if TYPE_CHECKING:
 
 # the swift command's default segment size for uploads from stdin
 STDIN_SEGMENT_SIZE = 10 * 1024 * 1024
-
-
-class UsageError(Exception):
-    """The arguments do not make sense together (exit code 2)."""
 
 
 def given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
@@ -137,12 +138,37 @@ def run_list(svc: Service, args: argparse.Namespace, out: Output) -> None:
         pages = svc.list(options=options)
     else:
         pages = svc.list(container=args.container, options=options)
+    if args.json:
+        _json_listing(svc, pages, out)
+        return
     consume(svc, pages, report)
     if long and not out.failures:
         text = output.totals_line(
             totals, of_containers=args.container is None, human=bool(args.human)
         )
         out.line(text, essential=True)
+
+
+def _json_listing(svc: Service, pages: Iterable[Result], out: Output) -> None:
+    """``list --json``: the entries as one JSON array, as ``swift list --json`` prints them.
+
+    Written as the pages come, so a huge container is never held in memory;
+    a failed page is reported on stderr, and what came before stays valid JSON.
+    """
+    array = JsonArray(out.stdout)
+
+    def report(page: Result) -> None:
+        if page.get("success"):
+            for entry in page.get("listing") or ():
+                array.add(entry)
+        else:
+            array.abandon()  # as swift: a listing that fails at once prints no JSON
+            out.result(page)
+
+    try:
+        consume(svc, pages, report)
+    finally:
+        array.close()
 
 
 # ---------------------------------------------------------------- upload
@@ -206,7 +232,7 @@ def run_upload(svc: Service, args: argparse.Namespace, out: Output) -> None:
             # merely lack the right to create it; uploads will tell
             out.result(result, failure_is_warning=True)
             return
-        out.result(result, output.upload_line(result))
+        out.result(result, output.upload_line(result, verbose=out.verbosity > 0))
         error = result.get("error")
         if isinstance(error, ClientException) and error.http_status == 413:
             out.warning("Consider using the --segment-size option to chunk the object")
@@ -344,7 +370,15 @@ def run_copy(svc: Service, args: argparse.Namespace, out: Output) -> None:
 def run_capabilities(svc: Service, args: argparse.Namespace, out: Output) -> None:
     result = svc.capabilities(url=args.url) if args.url else svc.capabilities()
     capabilities: Mapping[str, Any] = result.get("capabilities") or {}
+    if args.json:  # swift's format: the capabilities alone, indented
+        text = json.dumps(output.json_safe(capabilities), sort_keys=True, indent=2)
+        out.result(result, text, essential=True)
+        return
     out.result(result, output.capabilities_lines(capabilities), essential=True)
+
+
+def _capabilities_need_credentials(args: argparse.Namespace) -> bool:
+    return not args.url  # a proxy URL's /info is public
 
 
 # ------------------------------------------------------------------ auth
@@ -370,6 +404,14 @@ def run_auth(svc: Service, args: argparse.Namespace, out: Output) -> None:
     out.stdout.flush()
 
 
+def _always(args: argparse.Namespace) -> bool:
+    return True
+
+
+def _offline_never(args: argparse.Namespace, out: Output) -> bool:
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     run: Callable[[Service, argparse.Namespace, Output], None]
@@ -377,18 +419,34 @@ class Command:
     check: Callable[[argparse.Namespace], None] = _no_check
     # bytes worth a progress bar
     transfer: bool = False
+    # does the job without a Service when it can (True: done)
+    offline: Callable[[argparse.Namespace, Output], bool] = _offline_never
+    # whether the command needs credentials (checked before the Service exists)
+    needs_credentials: Callable[[argparse.Namespace], bool] = _always
+    # --json means swift's JSON for this command, not one result per line
+    swift_json: bool = False
+
+
+def _run_nothing(svc: Service, args: argparse.Namespace, out: Output) -> None:
+    """For commands whose ``offline`` always does the job."""
 
 
 COMMANDS: dict[str, Command] = {
     "stat": Command(run_stat, check_stat),
-    "list": Command(run_list, check_list),
+    "list": Command(run_list, check_list, swift_json=True),
     "upload": Command(run_upload, check_upload, transfer=True),
     "download": Command(run_download, check_download, transfer=True),
     "delete": Command(run_delete, check_delete),
     "post": Command(run_post, check_post),
     "copy": Command(run_copy, _check_container),
-    "capabilities": Command(run_capabilities),
+    "capabilities": Command(
+        run_capabilities, needs_credentials=_capabilities_need_credentials, swift_json=True
+    ),
     "auth": Command(run_auth),
+    "tempurl": Command(
+        run_tempurl, offline=tempurl_offline, needs_credentials=tempurl_needs_credentials
+    ),
+    "bash_completion": Command(_run_nothing, offline=completion_offline),
 }
 
 __all__ = ["COMMANDS", "Command", "UsageError", "consume", "given"]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from swiftsvc.cli.progress import PART_ACTIONS, ProgressBar
+from swiftsvc.errors import AuthError, SwiftError
 from swiftsvc.options import SECRET_OPTIONS
 
 Result = Mapping[str, Any]
@@ -114,13 +116,19 @@ def prt_bytes(count: int | float | str, human: bool) -> str:
 # -------------------------------------------------------------------- stat
 
 _SIZE_LABELS = ("Objects", "Bytes", "Content Length", "Quota Bytes")
-_STAT_EXCLUDED = frozenset(
-    {"content-length", "date", "content-type", "last-modified", "etag", "x-object-manifest"}
-    | {"connection"}  # hop-by-hop, says nothing about the item
-    | {"x-account-container-count", "x-account-object-count", "x-account-bytes-used"}
+# headers the stat items already show, or that say nothing about the item
+# (as swift stat: an account or container shows its Content-Type and
+# Last-Modified, an object has them among its items)
+_STAT_SHOWN_ELSEWHERE = frozenset({"content-length", "date", "connection"})
+_STAT_EXCLUDED = {
+    "stat_account": _STAT_SHOWN_ELSEWHERE
+    | {"x-account-container-count", "x-account-object-count", "x-account-bytes-used"},
+    "stat_container": _STAT_SHOWN_ELSEWHERE
     | {"x-container-object-count", "x-container-bytes-used", "x-container-read"}
-    | {"x-container-write", "x-container-sync-to", "x-container-sync-key"}
-)
+    | {"x-container-write", "x-container-sync-to", "x-container-sync-key"},
+    "stat_object": _STAT_SHOWN_ELSEWHERE
+    | {"content-type", "last-modified", "etag", "x-object-manifest"},
+}
 _META_PREFIXES = ("x-account-meta-", "x-container-meta-", "x-object-meta-")
 
 
@@ -128,16 +136,18 @@ def stat_lines(result: Result, *, human: bool = False) -> list[str]:
     """The aligned ``Label: value`` lines of a stat result, like ``swift stat``.
 
     The result's ``items`` come first; response headers the items do not
-    already show follow (metadata as ``Meta Name``, the rest by name).
+    already show follow (metadata as ``Meta Name``, the rest by name). An
+    empty value leaves no trailing space (``Read ACL:``).
     """
     items: list[tuple[str, Any]] = [(str(k), v) for k, v in result.get("items") or ()]
     shown = {label.lower() for label, _ in items}
     headers: Mapping[str, str] = result.get("headers") or {}
+    excluded = _STAT_EXCLUDED.get(str(result.get("action")), _STAT_EXCLUDED["stat_object"])
     meta: list[tuple[str, Any]] = []
     other: list[tuple[str, Any]] = []
     for name, value in headers.items():
         lower = name.lower()
-        if lower in _STAT_EXCLUDED or lower.startswith("x-account-storage-policy-"):
+        if lower in excluded or lower.startswith("x-account-storage-policy-"):
             continue
         prefix = next((p for p in _META_PREFIXES if lower.startswith(p)), None)
         if prefix is not None:
@@ -157,7 +167,9 @@ def stat_lines(result: Result, *, human: bool = False) -> list[str]:
     if not items:
         return []
     width = max(14, *(len(label) for label, _ in items))
-    return [f"{label:>{width}}: {'' if value is None else value}" for label, value in items]
+    return [
+        f"{label:>{width}}: {'' if value is None else value}".rstrip() for label, value in items
+    ]
 
 
 def _humanized(label: str, value: Any) -> Any:
@@ -249,8 +261,12 @@ def _attempts_suffix(result: Result) -> str:
     return f" [after {attempts} attempts]" if attempts > 1 else ""
 
 
-def upload_line(result: Result) -> str | None:
-    """``name``, ``name segment 3``, ``name [skipped-identical]``; None: nothing to say."""
+def upload_line(result: Result, *, verbose: bool = False) -> str | None:
+    """``name``, ``name segment 3``; None: nothing to say.
+
+    A skipped file is named like an uploaded one, as ``swift upload`` does;
+    ``verbose`` (``-v``) adds why: ``name [skipped-identical]``.
+    """
     action = result.get("action")
     if action == "upload_segment":
         return f"{result.get('for_object')} segment {result.get('segment_index')}"
@@ -260,7 +276,7 @@ def upload_line(result: Result) -> str | None:
     if name is None:
         return None
     status = result.get("status")
-    if status and status != "uploaded":
+    if verbose and status and status != "uploaded":
         return f"{name} [{status}]"
     return f"{name}{_attempts_suffix(result)}"
 
@@ -322,12 +338,52 @@ def copy_line(result: Result) -> str | None:
 
 
 def failure_text(result: Result) -> str:
-    """``container/object: error`` for a failed result."""
+    """``container/object: error`` for a failed result (``error`` when it names them)."""
     where = "/".join(str(part) for part in (result.get("container"), result.get("object")) if part)
     if result.get("action") == "upload_segment":
         where = f"{result.get('for_object')} segment {result.get('segment_index')}"
     error = result.get("error")
-    return f"{where}: {error}" if where else str(error)
+    text = describe_error(error) if isinstance(error, BaseException) else str(error)
+    if where and (result.get("action") == "upload_segment" or _quoted_name(where) not in text):
+        return f"{where}: {text}"
+    return text
+
+
+def _quoted_name(where: str) -> str:
+    return f"'{where.rsplit('/', 1)[-1]}'"
+
+
+def describe_error(error: BaseException) -> str:
+    """An error as a person reads it: a SwiftError's message without the
+    ``container:x object:y`` tags it already names (``Container 'x' not found``)."""
+    if not isinstance(error, SwiftError):
+        return str(error)
+    text = str(error.value) if isinstance(error.value, str) else repr(error.value)
+    for tag, name in (("container", error.container), ("object", error.obj),
+                      ("segment", error.segment)):  # fmt: skip
+        if name is not None and str(name) not in text:
+            text += f" {tag}:{name}"
+    return text
+
+
+def transaction_line(error: object) -> str | None:
+    """``Failed Transaction ID: tx...`` (as swift prints it) for a SwiftError
+    whose request Swift answered; a ClientException's text shows its own."""
+    if isinstance(error, SwiftError) and error.transaction_id:
+        return f"Failed Transaction ID: {error.transaction_id}"
+    return None
+
+
+def auth_error_of(error: object) -> AuthError | None:
+    """The authentication failure behind ``error`` (itself, or what it wraps)."""
+    seen = 0
+    while isinstance(error, BaseException) and seen < 8:
+        if isinstance(error, AuthError):
+            return error
+        wrapped = error.exception if isinstance(error, SwiftError) else None
+        error = wrapped or error.__cause__ or error.__context__
+        seen += 1
+    return None
 
 
 def capabilities_lines(capabilities: Mapping[str, Any]) -> list[str]:
@@ -374,6 +430,10 @@ class Output:
         self.failures = 0
         self.done = 0  # successful results, not counting parts (segments, containers)
         self.bar: ProgressBar | None = None
+        # an auth failure fails every request alike: said once, then counted
+        self._auth_lock = threading.Lock()
+        self._auth_errors: set[str] = set()
+        self._auth_failures = 0
 
     def _write(self, text: str, stream: TextIO) -> None:
         if self.bar is not None:
@@ -436,11 +496,48 @@ class Output:
         if self.json_lines:
             self._write(json_line(result), self.stdout)
         elif failed:
-            if failure_is_warning:
+            error = result.get("error")
+            auth = auth_error_of(error)
+            if auth is not None:
+                self.auth_failure(auth, counted=not failure_is_warning)
+            elif failure_is_warning:
                 self.warning(f"Warning: {failure_text(result)}")
             else:
                 self.error(error_text or f"Error: {failure_text(result)}")
+                if error_text is None and (txn := transaction_line(error)):
+                    self.error(txn)
         elif isinstance(text, str):
             self.line(text, essential=essential)
         elif text is not None:
             self.lines(text, essential=essential)
+
+    def exception(self, error: BaseException) -> None:
+        """An error that stopped the command (not counted: the caller exits 1)."""
+        auth = auth_error_of(error)
+        if auth is not None:
+            self.auth_failure(auth)
+            return
+        self.error(f"Error: {describe_error(error)}")
+        if txn := transaction_line(error):
+            self.error(txn)
+
+    def auth_failure(self, error: AuthError, *, counted: bool = False) -> bool:
+        """Print an authentication failure the first time it is seen; True if printed.
+
+        ``counted``: it is the failure of an operation, summed up by :meth:`finish`.
+        Thread-safe: the library's log records (from any thread) come here too.
+        """
+        text = str(error)
+        with self._auth_lock:
+            first = text not in self._auth_errors
+            self._auth_errors.add(text)
+            if counted:
+                self._auth_failures += 1
+        if first:
+            self.error(f"Error: {text}")
+        return first
+
+    def finish(self) -> None:
+        """Say how many failures the one authentication error stands for."""
+        if self._auth_failures > 1 and not self.json_lines:
+            self.error(f"({self._auth_failures} operations failed with this authentication error)")

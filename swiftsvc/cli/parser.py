@@ -9,17 +9,35 @@ subcommand (``swiftsvc -A url list`` and ``swiftsvc list -A url``).
 from __future__ import annotations
 
 import argparse
+import difflib
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 from swiftsvc import __version__, cli_utils
 
+PROG = "swiftsvc"
 _DESCRIPTION = "Command-line interface to OpenStack Swift, on the swiftsvc library."
 _EPILOG = """examples:
   swiftsvc -A http://127.0.0.1:8080/auth/v1.0 -U test:tester -K testing stat
   swiftsvc upload --segment-size 1G backups disk.img
   swiftsvc list --lh photos
+  swiftsvc tempurl GET 1h photos/cat.jpg   # key read from the metadata
   eval "$(swiftsvc auth)"   # then --os-storage-url/--os-auth-token come from the environment
+
+where swiftsvc differs from the swift command (see docs/CLI.md):
+  - a flag it does not know is an error (exit 2, with the flag meant), where
+    swift ignores it: a typo such as --segmnet-size must not go unnoticed
+  - Ctrl-C cancels the queued work, prints what was done and exits 130
+    (swift exits 2)
+  - --debug-with-secrets is refused: no output shows a token or a key
+    (use --debug, secrets redacted; `swiftsvc auth` prints the token)
+  - usage errors exit 2, failures 1; --json prints one JSON result per line
+    (list and capabilities: swift's JSON)
 """
+
+# the subcommands' other names, as the swift command accepts them
+ALIASES = {"info": "capabilities"}
 
 
 def _add_common(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
@@ -32,7 +50,7 @@ def _add_common(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
         action="store_true",
         dest="json",
         default=default,
-        help="print one JSON result per line",
+        help="print one JSON result per line (list and capabilities: swift's JSON)",
     )
     group.add_argument(
         "--fail-fast",
@@ -41,6 +59,96 @@ def _add_common(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
         default=default,
         help="stop queued work after the first failure",
     )
+    group.add_argument(
+        "--debug-with-secrets",
+        action="store_true",
+        dest="debug_with_secrets",
+        default=default,
+        help="refused: swiftsvc never prints secrets (use --debug)",
+    )
+    if not subcommand:
+        group.add_argument(
+            "--os-help",
+            "--os_help",
+            action=_OsHelp,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show the authentication and connection options only, and exit",
+        )
+
+
+class _OsHelp(argparse.Action):
+    """``--os-help``: the server, authentication and TLS options (the swift command's habit)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        formatter = parser._get_formatter()
+        formatter.add_usage(parser.usage, [], [])
+        for group in parser._action_groups:
+            if group.title in AUTH_GROUPS:
+                formatter.start_section(group.title)
+                formatter.add_arguments(group._group_actions)
+                formatter.end_section()
+        formatter.add_text("Each option falls back to the environment variable named with it.")
+        sys.stdout.write(formatter.format_help())  # help goes to stdout, as --help's
+        parser.exit(0)
+
+
+# the groups cli_utils.add_parser_options fills with server and auth options
+AUTH_GROUPS = ("server and authentication", "connection")
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The main parser: an error after the subcommand shows that subcommand's usage,
+    and an unknown flag is reported with the flag that was probably meant."""
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            target: argparse.ArgumentParser = self
+            command = getattr(parsed, "command", None)
+            if command is not None:
+                target = subcommand_parser(self, command) or self
+            target.error(unrecognized_message(target, extras))
+        return parsed
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def subcommand_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
+    """The parser of subcommand ``name`` (or an alias of it), None if there is none."""
+    return _subcommands(parser).get(name)
+
+
+def subcommand_names(parser: argparse.ArgumentParser) -> list[str]:
+    """Every subcommand name, aliases included."""
+    return list(_subcommands(parser))
+
+
+def unrecognized_message(parser: argparse.ArgumentParser, extras: Sequence[str]) -> str:
+    """``unrecognized arguments: --segmnet-size 1G (did you mean --segment-size?)``."""
+    known = list(parser._option_string_actions)
+    hints = []
+    for extra in extras:
+        flag = extra.split("=", 1)[0]
+        if flag.startswith("-"):
+            close = difflib.get_close_matches(flag, known, n=1, cutoff=0.75)
+            if close:
+                hints.append(f"{flag}: did you mean {close[0]}?")
+    text = f"unrecognized arguments: {' '.join(extras)}"
+    return f"{text} ({'; '.join(hints)})" if hints else text
 
 
 def _subparser(
@@ -48,9 +156,13 @@ def _subparser(
     name: str,
     text: str,
     arguments: str = "",
+    aliases: Sequence[str] = (),
 ) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         name,
+        aliases=list(aliases),
+        # "swiftsvc upload: error: ...", not the main parser's whole usage line
+        prog=f"{PROG} {name}",
         help=text,
         description=text,
         # the common options would fill a screen: say they exist instead
@@ -92,8 +204,8 @@ def _flag(parser: argparse.ArgumentParser, *flags: str, dest: str, help: str) ->
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="swiftsvc",
+    parser = CommandParser(
+        prog=PROG,
         usage="swiftsvc [common options] <subcommand> [options] [arguments]",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -101,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"swiftsvc {__version__}")
     _add_common(parser, subcommand=False)
-    subparsers = parser.add_subparsers(dest="command", metavar="<subcommand>", required=True)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="<subcommand>", required=True, parser_class=argparse.ArgumentParser
+    )
 
     stat = _subparser(
         subparsers, "stat", "show the account, a container or objects", "[container [object ...]]"
@@ -130,6 +244,14 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("-d", "--delimiter", help="roll up names at this character")
     listing.add_argument("--marker", help="start after this name")
     listing.add_argument("--end-marker", dest="end_marker", help="stop before this name")
+    listing.add_argument(
+        "-j",
+        "--json",
+        action="store_true",
+        dest="json",
+        default=argparse.SUPPRESS,
+        help="the listing as a JSON array of entries, as swift list --json prints it",
+    )
     _flag(listing, "--versions", dest="versions", help="every version of each object")
     _header(listing)
 
@@ -311,9 +433,75 @@ def build_parser() -> argparse.ArgumentParser:
     _header(copy)
 
     capabilities = _subparser(
-        subparsers, "capabilities", "show the cluster's capabilities", "[proxy_url]"
+        subparsers,
+        "capabilities",
+        "show the cluster's capabilities",
+        "[proxy_url]",
+        aliases=["info"],
     )
     capabilities.add_argument("url", nargs="?", help="a proxy URL (no authentication then)")
+    capabilities.add_argument(
+        "--json",
+        action="store_true",
+        dest="json",
+        default=argparse.SUPPRESS,
+        help="the capabilities as one JSON document, as swift capabilities --json prints them",
+    )
 
+    _add_tempurl(subparsers)
     _subparser(subparsers, "auth", "print shell exports of the storage URL and token")
+    completion = _subparser(
+        subparsers,
+        "bash_completion",
+        "print the subcommands, or a subcommand's flags, for shell completion",
+        "[subcommand]",
+    )
+    completion.add_argument("subcommand", nargs="?")
     return parser
+
+
+def _add_tempurl(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tempurl = _subparser(
+        subparsers,
+        "tempurl",
+        "print a temporary URL: a signed link to an object that needs no token",
+        "method time path [key]",
+    )
+    tempurl.formatter_class = argparse.RawDescriptionHelpFormatter
+    tempurl.epilog = """path:  /v1/AUTH_account/container/object, a full URL, or container/object
+       (resolved against your storage URL, which needs credentials)
+time:  seconds from now (3600, 90s, 10m, 2h, 7d), a Unix time with --absolute,
+       or an ISO 8601 time (2030-01-31T12:00:00Z is UTC, without Z local time)
+key:   the account's or container's Temp-URL-Key; when not given, read from
+       the container's metadata, then the account's (needs credentials)
+"""
+    tempurl.add_argument("method", help="the HTTP method it allows, usually GET or PUT")
+    tempurl.add_argument("time", help="when it expires (see below)")
+    tempurl.add_argument("path", help="the object (see below)")
+    tempurl.add_argument("temp_url_key", nargs="?", metavar="key", help="the signing key")
+    tempurl.add_argument(
+        "--absolute",
+        action="store_true",
+        dest="absolute_expiry",
+        help="time is a Unix timestamp, not seconds from now",
+    )
+    tempurl.add_argument(
+        "--prefix-based",
+        action="store_true",
+        dest="prefix_based",
+        help="path ends with an object-name prefix: the URL opens every object under it",
+    )
+    tempurl.add_argument(
+        "--iso8601",
+        action="store_true",
+        help="write the expiry as an ISO 8601 UTC time rather than a Unix time",
+    )
+    tempurl.add_argument(
+        "--ip-range", dest="ip_range", help="only clients from this address or CIDR network"
+    )
+    tempurl.add_argument(
+        "--digest",
+        choices=("sha1", "sha256", "sha512"),
+        default="sha256",
+        help="signature digest (default sha256; older clusters may need sha1)",
+    )

@@ -5,6 +5,19 @@ command: it only adds numbers under a lock (events come from worker
 threads). The interrupt summary reads it, and so does :class:`ProgressBar`,
 which redraws one line on stderr from its own thread at most ten times a
 second. Turning a snapshot into text is the pure :func:`render_line`.
+
+What the bar promises, so that people can trust it:
+
+- Files done of files found. While the directory walk (or the listing) is
+  still running the count of files found grows, and the bar says so
+  (``37/120+ files (counting)``) instead of showing a percentage of a total
+  that is not known yet: that is what made it jump from 91% back to 3%.
+- A percentage only once every item is known (the PLANNED event), and it
+  never goes backwards. Each file weighs its bytes plus :data:`FILE_WEIGHT`
+  (what a request costs), so one big file done among hundreds of small ones
+  left is not "100%"; and 100% only when every item has finished.
+- An ETA only once it means something: the totals are final, progress has
+  been measured for :data:`ETA_MIN_SECONDS` and passed :data:`ETA_MIN_FRACTION`.
 """
 
 from __future__ import annotations
@@ -26,7 +39,16 @@ PART_ACTIONS = frozenset({"upload_segment", "delete_segment", "create_container"
 
 # the rate is measured over this many recent seconds, so it follows changes
 RATE_WINDOW = 5.0
+# the ETA's rate of work, steadier than the displayed byte rate
+ETA_WINDOW = 10.0
 REDRAW_INTERVAL = 0.1  # at most ten frames a second
+# a file weighs its bytes plus this in the percentage and the ETA: roughly what
+# a request costs in transfer time (1 Gbit/s, 10 threads, ~20 ms a request)
+FILE_WEIGHT = 256 * 1024
+ETA_MIN_SECONDS = 2.0  # of measured progress before an ETA is shown
+ETA_MIN_FRACTION = 0.02
+# actions whose items are local files (else the bar counts "objects")
+_FILE_ACTIONS = frozenset({"upload_object", "create_dir_marker"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +57,44 @@ class Snapshot:
 
     elapsed: float
     bytes_done: int
-    bytes_total: int  # sum of the sizes announced so far (0: unknown)
+    bytes_total: int  # sum of the sizes announced so far, never below bytes_done (0: none)
     rate: float  # bytes per second over the recent window
-    done: int  # objects (not parts) finished successfully
-    failed: int  # anything finished with a failure
+    done: int  # items (not parts) finished successfully
+    failed: int  # items finished with a failure
     not_started: int  # planned but not finished
+    found: int = 0  # items announced so far (final once ``planned``)
+    planned: bool = False  # the walk or listing is over: the totals are final
+    fraction: float | None = None  # of the whole work; None until planned; never decreases
+    eta: float | None = None  # seconds left; None until it means something
+    noun: str = "files"
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed
+
+
+class _Rate:
+    """Per-second rate of a growing count over a recent window."""
+
+    def __init__(self, window: float, start: float) -> None:
+        self._window = window
+        self._start = start
+        self._samples: collections.deque[tuple[float, float]] = collections.deque()
+
+    def add(self, now: float, value: float) -> None:
+        self._samples.append((now, value))
+        while self._samples and now - self._samples[0][0] > self._window:
+            self._samples.popleft()
+
+    def per_second(self, now: float, value: float) -> float:
+        if not self._samples:
+            return 0.0
+        # from the first sample in the window (or the start) to now
+        first_time, first_value = self._samples[0]
+        if len(self._samples) > 1 and now - first_time > 0:
+            return (value - first_value) / (now - first_time)
+        elapsed = now - self._start
+        return value / elapsed if elapsed > 0 else 0.0
 
 
 class ProgressState:
@@ -53,58 +108,104 @@ class ProgressState:
         self._total = 0
         self._done = 0
         self._failed = 0
+        self._found = 0
+        self._planned = False
         self._queued: collections.Counter[str] = collections.Counter()
         self._finished: collections.Counter[str] = collections.Counter()
-        # (time, cumulative bytes) samples of the last RATE_WINDOW seconds
-        self._samples: collections.deque[tuple[float, int]] = collections.deque()
+        self._byte_rate = _Rate(RATE_WINDOW, self._start)
+        self._work_rate = _Rate(ETA_WINDOW, self._start)
+        self._first_progress: float | None = None
+        self._high_fraction = 0.0  # what was shown: the percentage never goes back
         self.version = 0  # bumped on every event; 0: nothing to show yet
 
     def __call__(self, event: Event) -> None:
         with self._lock:
             self.version += 1
-            if event.kind is EventKind.BYTES:
+            kind = event.kind
+            if kind is EventKind.BYTES:
                 self._bytes += event.nbytes
-                now = self._clock()
-                self._samples.append((now, self._bytes))
-                while self._samples and now - self._samples[0][0] > RATE_WINDOW:
-                    self._samples.popleft()
-            elif event.kind is EventKind.QUEUED:
+                self._byte_rate.add(self._clock(), self._bytes)
+                self._progressed()
+            elif kind is EventKind.QUEUED:
                 self._queued[event.action] += 1
                 self._total += event.nbytes
-            elif event.kind is EventKind.SKIPPED:
+                if event.action not in PART_ACTIONS:
+                    self._found += 1
+            elif kind is EventKind.SKIPPED:
                 # its bytes will never move: an incremental run still ends at 100%
                 self._total -= event.nbytes
+            elif kind is EventKind.PLANNED:
+                self._planned = True
             else:
                 self._finished[event.action] += 1
-                if event.kind is EventKind.FAILED:
+                if event.action in PART_ACTIONS:
+                    return
+                if kind is EventKind.FAILED:
                     self._failed += 1
-                elif event.action not in PART_ACTIONS:
+                else:
                     self._done += 1
+                self._progressed()
+
+    def _progressed(self) -> None:
+        now = self._clock()
+        if self._first_progress is None:
+            self._first_progress = now
+        self._work_rate.add(now, self._work_done())
+
+    def _work_done(self) -> float:
+        return self._bytes + FILE_WEIGHT * (self._done + self._failed)
 
     def snapshot(self) -> Snapshot:
         with self._lock:
             now = self._clock()
-            elapsed = now - self._start
-            rate = 0.0
-            if self._samples:
-                # from the sample before the window (or the start) to now
-                first_time, first_bytes = self._samples[0]
-                if len(self._samples) > 1 and now - first_time > 0:
-                    rate = (self._bytes - first_bytes) / (now - first_time)
-                elif elapsed > 0:
-                    rate = self._bytes / elapsed
+            finished = self._done + self._failed
+            found = max(self._found, finished)
+            total = max(self._total, self._bytes)
+            fraction = eta = None
+            if self._planned:
+                work_total = total + FILE_WEIGHT * found
+                left = work_total - self._work_done()
+                if finished >= found:
+                    current = 1.0
+                elif work_total > 0:
+                    # "100%" would say all is done: not while an item is left
+                    current = min(0.99, self._work_done() / work_total)
+                else:
+                    current = 0.0
+                self._high_fraction = max(self._high_fraction, current)
+                fraction = self._high_fraction
+                eta = self._eta(now, fraction, left)
             not_started = sum(
                 max(0, count - self._finished[action]) for action, count in self._queued.items()
             )
             return Snapshot(
-                elapsed=elapsed,
+                elapsed=now - self._start,
                 bytes_done=self._bytes,
-                bytes_total=max(self._total, self._bytes) if self._total else 0,
-                rate=rate,
+                bytes_total=total if (self._total or self._bytes) else 0,
+                rate=self._byte_rate.per_second(now, self._bytes),
                 done=self._done,
                 failed=self._failed,
                 not_started=not_started,
+                found=found,
+                planned=self._planned,
+                fraction=fraction,
+                eta=eta,
+                noun=self._noun(),
             )
+
+    def _eta(self, now: float, fraction: float, left: float) -> float | None:
+        if fraction >= 1.0 or fraction < ETA_MIN_FRACTION or self._first_progress is None:
+            return None
+        if now - self._first_progress < ETA_MIN_SECONDS:
+            return None
+        rate = self._work_rate.per_second(now, self._work_done())
+        return left / rate if rate > 0 else None
+
+    def _noun(self) -> str:
+        items = [action for action in self._queued if action not in PART_ACTIONS]
+        if items and not all(action in _FILE_ACTIONS for action in items):
+            return "objects"
+        return "files"
 
 
 def human_bytes(count: float) -> str:
@@ -123,42 +224,52 @@ def _clock_text(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
+def percent_text(fraction: float) -> str:
+    """``45%``; rounds down, so "100%" appears only when everything has finished."""
+    return f"{int(fraction * 100):3d}%"
+
+
 def render_line(snapshot: Snapshot, width: int, *, final: bool = False) -> str:
     """One line of at most ``width - 1`` characters describing ``snapshot``.
 
-    ``[#####-----]  45%  12.0 MiB/27.0 MiB  5.2 MiB/s  ETA 0:03  12 done, 1 failed``;
-    without a known total there is no bar, percentage or ETA estimate.
+    Counting: ``37/120+ files (counting)  12.0 MiB  5.2 MiB/s``; once the
+    totals are final: ``[#####-----]  45%  37/120 files  12.0 MiB/27.0 MiB
+    5.2 MiB/s  ETA 0:03``; failures are always shown. ``final``: the summary
+    with the average rate. A narrow terminal loses the least useful parts first.
     """
-    parts: list[str] = []
-    total = snapshot.bytes_total
-    if total:
-        fraction = min(1.0, snapshot.bytes_done / total)
-        parts.append(f"{fraction * 100:3.0f}%")
-        parts.append(f"{human_bytes(snapshot.bytes_done)}/{human_bytes(total)}")
-    else:
-        parts.append(human_bytes(snapshot.bytes_done))
+    noun = snapshot.noun
+    # (priority, text): the lowest priority goes first when the line is too long
+    parts: list[tuple[int, str]] = []
     if final:
+        parts.append((8, f"{snapshot.finished}/{snapshot.found} {noun}"))
         average = snapshot.bytes_done / snapshot.elapsed if snapshot.elapsed > 0 else 0.0
-        parts.append(f"{human_bytes(average)}/s")
-        parts.append(f"in {_clock_text(snapshot.elapsed)}")
+        parts.append((6, f"{human_bytes(snapshot.bytes_done)} in {_clock_text(snapshot.elapsed)}"))
+        parts.append((5, f"{human_bytes(average)}/s"))
+    elif snapshot.planned and snapshot.fraction is not None:
+        parts.append((9, percent_text(snapshot.fraction)))
+        parts.append((8, f"{snapshot.finished}/{snapshot.found} {noun}"))
+        total = max(snapshot.bytes_total, snapshot.bytes_done)
+        parts.append((6, f"{human_bytes(snapshot.bytes_done)}/{human_bytes(total)}"))
+        parts.append((5, f"{human_bytes(snapshot.rate)}/s"))
+        if snapshot.eta is not None:
+            parts.append((7, f"ETA {_clock_text(snapshot.eta)}"))
     else:
-        parts.append(f"{human_bytes(snapshot.rate)}/s")
-        if total and snapshot.rate > 0:
-            remaining = max(0, total - snapshot.bytes_done)
-            parts.append(f"ETA {_clock_text(remaining / snapshot.rate)}")
-        else:
-            parts.append("ETA --:--")
-    counts = f"{snapshot.done} done"
+        parts.append((8, f"{snapshot.finished}/{snapshot.found}+ {noun} (counting)"))
+        parts.append((6, human_bytes(snapshot.bytes_done)))
+        parts.append((5, f"{human_bytes(snapshot.rate)}/s"))
     if snapshot.failed:
-        counts += f", {snapshot.failed} failed"
-    parts.append(counts)
-    text = "  ".join(parts)
+        parts.append((10, f"{snapshot.failed} failed"))
+    limit = max(0, width - 1)
+    while len(parts) > 1 and len("  ".join(text for _, text in parts)) > limit:
+        parts.remove(min(parts, key=lambda part: part[0]))
+    text = "  ".join(part for _, part in parts)
     # the bar's size depends on the terminal only, so it does not jitter
     cells = min(30, width // 4)
-    if total and len(text) + cells + 3 <= width - 1 and cells >= 10:
-        filled = int(cells * min(1.0, snapshot.bytes_done / total))
+    fraction = snapshot.fraction
+    if not final and fraction is not None and cells >= 10 and len(text) + cells + 3 <= limit:
+        filled = int(cells * fraction)
         text = f"[{'#' * filled}{'-' * (cells - filled)}] {text}"
-    return text[: max(0, width - 1)]
+    return text[:limit]
 
 
 class ProgressBar:

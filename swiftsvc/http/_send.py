@@ -12,6 +12,10 @@ it, framing bodies and merging headers the way requests does.
 
 When the environment names a proxy, requests' proxy handling (``NO_PROXY``,
 proxy authentication, CONNECT tunnels) is worth its cost: the session sends.
+
+Either way the sockets are made and used while the connection's
+:class:`~swiftsvc.http._inflight.InFlight` is declared, so another thread
+can cut them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import requests
 import urllib3
 from requests.utils import check_header_validity
 
+from swiftsvc.http import _inflight
 from swiftsvc.http.transport import Timeout
 
 # requests adds Content-Length: 0 to a request without a body, except these
@@ -33,9 +38,11 @@ _NO_LENGTH_WHEN_EMPTY = frozenset({"GET", "HEAD"})
 class Sender:
     """One worker connection's way out: its session's adapter pool, or the session."""
 
-    def __init__(self, session: requests.Session, timeout: Timeout) -> None:
+    def __init__(self, session: requests.Session, timeout: Timeout,
+                 in_flight: _inflight.InFlight | None = None) -> None:
         self._session = session
         self._timeout = timeout
+        self._in_flight = in_flight or _inflight.InFlight()
         # requests' own proxy decision (Transport.session): trust_env stays on
         # only when the environment names a proxy
         self._direct = not session.trust_env
@@ -55,14 +62,21 @@ class Sender:
         ``timeout`` replaces this sender's own for this request (one call's
         own timeout, see ``Connection.for_call``).
         """
+        previous = _inflight.enter(self._in_flight)
+        try:
+            return self._send(method, url, headers, data, timeout)
+        finally:
+            _inflight.leave(previous)
+
+    def _send(self, method: str, url: str, headers: Mapping[str, str], data: Any,
+              timeout: Timeout | Literal["own"]) -> urllib3.BaseHTTPResponse:
         if isinstance(timeout, str):  # "own"
             session_timeout, pool_timeout = self._timeout, self._pool_timeout
         else:
             session_timeout, pool_timeout = timeout, _pool_timeout(timeout)
         if not self._direct:
             answer = self._session.request(
-                method, url, headers=headers, data=data, stream=True,
-                timeout=session_timeout,
+                method, url, headers=headers, data=data, stream=True, timeout=session_timeout,
                 allow_redirects=False,
             )
             raw: urllib3.BaseHTTPResponse = answer.raw

@@ -13,6 +13,11 @@ downloads) carrying every attempt, instead of filling dicts passed in.
 A request is a small auth flow (httpx's idea): get credentials, send; on a
 401 invalidate that token once, get fresh credentials (one auth request for
 all threads) and send again; a second 401 is a failure, never a loop.
+
+Another thread may :meth:`Connection.abort` it (the call was cancelled): the
+request in flight fails at once with :class:`~swiftsvc.errors.Cancelled`,
+however it is blocked (see :mod:`swiftsvc.http._inflight`), and is not
+retried.
 """
 
 from __future__ import annotations
@@ -32,8 +37,11 @@ import requests
 import urllib3.exceptions
 
 from swiftsvc._redact import redact_headers, redact_url
-from swiftsvc.errors import ClientException
+from swiftsvc.errors import Cancelled, ClientException
+from swiftsvc.http import _inflight
 from swiftsvc.http._body import Body, ShortBody
+from swiftsvc.http._causes import network_cause
+from swiftsvc.http._inflight import InFlight
 from swiftsvc.http._send import Sender
 from swiftsvc.http.response import Attempt, Response, StreamedResponse, response_dict
 from swiftsvc.http.retry import RetryPolicy
@@ -158,9 +166,10 @@ class _StreamedResponse:
     attempts: tuple[Attempt, ...]
 
     def __init__(self, answer: urllib3.BaseHTTPResponse, headers: Mapping[str, str],
-                 attempts: tuple[Attempt, ...], what: str) -> None:
+                 attempts: tuple[Attempt, ...], what: str, in_flight: InFlight) -> None:
         self._answer = answer
         self._what = what
+        self._in_flight = in_flight
         self.status = answer.status
         self.reason = answer.reason or ""
         self.headers = headers
@@ -179,8 +188,10 @@ class _StreamedResponse:
         try:
             yield from self._answer.stream(size, decode_content=False)
         except (urllib3.exceptions.HTTPError, OSError) as error:
+            if self._in_flight.stopped:
+                raise Cancelled(f"{self._what} cancelled while reading the body") from None
             raise ClientException(
-                f"{self._what} failed while reading the body: {type(error).__name__}",
+                f"{self._what} failed while reading the body: {network_cause(error)}",
                 http_status=self.status,
                 http_reason=self.reason,
                 http_response_headers=self.headers,
@@ -244,16 +255,20 @@ class Connection:
         self._retry = retry or RetryPolicy()
         self._force_auth_retry = force_auth_retry
         self._sender: Sender | None = None
+        timeout = self._transport.timeout
+        self._in_flight = InFlight(send_timeout=timeout[1] if timeout is not None else None)
         # a view made by for_call(): the base's socket, the call's policy
         self._base: Connection | None = None
         self._timeout: Timeout | Literal["own"] = "own"
 
     def for_call(self, policy: CallPolicy) -> Connection:
-        """This connection (same socket, same token) sending with one call's
-        own retry policy and timeout; closing it leaves this one open."""
+        """This connection (same socket, same token, same abort switch) sending
+        with one call's own retry policy and timeout; closing it leaves this one open."""
+        base = self._base or self
         view = Connection(self._authenticator, transport=self._transport, retry=policy.retry,
                           force_auth_retry=policy.force_auth_retry)
-        view._base = self._base or self
+        view._base = base
+        view._in_flight = base._in_flight
         view._timeout = policy.timeout
         return view
 
@@ -264,7 +279,7 @@ class Connection:
     @property
     def storage_url(self) -> str:
         """The account's URL (authenticates through the shared authenticator if needed)."""
-        return self._authenticator.get().storage_url
+        return self._credentials().storage_url
 
     def _http(self) -> Sender:
         if self._base is not None:
@@ -275,7 +290,7 @@ class Connection:
             # bodies are passed on byte for byte: a gzip-encoded object must
             # not be decoded (its ETag is of the stored bytes)
             session.headers["Accept-Encoding"] = "identity"
-            self._sender = Sender(session, self._transport.timeout)
+            self._sender = Sender(session, self._transport.timeout, self._in_flight)
         return self._sender
 
     def close(self) -> None:
@@ -284,6 +299,16 @@ class Connection:
         if self._sender is not None:
             self._sender.close()
             self._sender = None
+
+    def abort(self) -> None:
+        """From any thread: fail the request in flight now, and every request
+        until :meth:`resume` (a cancelled job's clean-up must not hang on the
+        server that stalled it either)."""
+        self._in_flight.abort()
+
+    def resume(self) -> None:
+        """Accept requests again after :meth:`abort` (the pool calls it between jobs)."""
+        self._in_flight.resume()
 
     def __repr__(self) -> str:
         return f"<Connection scheme={self._authenticator.scheme}>"
@@ -326,11 +351,14 @@ class Connection:
         payload = Body.of(body, content_length=content_length, on_progress=on_progress)
         accept = frozenset(ok or ())
         what = f"{_kind_name(container, obj, url)} {method}"
+        in_flight = self._in_flight
+        if not in_flight.begin():
+            raise Cancelled(f"{what} not sent: cancelled")
         query_text = query_string(query)
         policy = self._retry
         reauthenticated = False
         while True:
-            credentials = self._authenticator.get() if uses_auth or url is None else None
+            credentials = self._credentials() if uses_auth or url is None else None
             target = url if url is not None else _target(credentials, container, obj)
             full_url = target + ("?" + query_text if query_text else "")
             send = dict(extra)
@@ -347,6 +375,8 @@ class Connection:
                 content = b"" if stream and accepted else _read_body(answer)
             except Exception as error:
                 _close(answer)
+                if in_flight.stopped:
+                    raise Cancelled(f"{what} cancelled") from None
                 retryable = _retryable(error)
                 if retryable is None:
                     raise  # not a network failure: a bug or a bad argument, shown as is
@@ -383,7 +413,7 @@ class Connection:
             if accepted:
                 history = (*policy.history, attempt)
                 if stream:
-                    return _StreamedResponse(answer, response_headers, history, what)
+                    return _StreamedResponse(answer, response_headers, history, what, in_flight)
                 return Response(status, attempt.reason, response_headers, content, history)
             note = ""
             if status == 401 and uses_auth and credentials is not None and not reauthenticated:
@@ -414,6 +444,15 @@ class Connection:
             raise self._error(f"{what} failed{note}", full_url, policy.history,
                               content=content, headers=response_headers, attempt=attempt)
 
+    def _credentials(self) -> Credentials:
+        """The shared token; an abort cuts an authentication this thread makes
+        (or waits for) as well."""
+        previous = _inflight.enter(self._in_flight)
+        try:
+            return self._authenticator.get()
+        finally:
+            _inflight.leave(previous)
+
     def _pause(self, policy: RetryPolicy, what: str, reason: str, retry_after: str | None,
                credentials: Credentials | None) -> None:
         if self._force_auth_retry and credentials is not None:
@@ -422,7 +461,8 @@ class Connection:
         wait = policy.wait(retry_after)
         log.info("%s: %s; retry %d of %d in %.2f s", what, reason, policy.retried,
                  policy.retries, wait)
-        time.sleep(wait)
+        if not self._in_flight.sleep(wait):
+            raise Cancelled(f"{what} cancelled before its retry")
 
     def _error(
         self,

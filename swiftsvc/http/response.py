@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from swiftsvc._redact import SecretSafeHeaders
+
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
@@ -26,7 +28,9 @@ class Attempt:
     elapsed: float = 0.0
 
     def response_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "reason": self.reason, "headers": dict(self.headers)}
+        # a temp-URL key answered to a HEAD is the caller's data, not the log's
+        return {"status": self.status, "reason": self.reason,
+                "headers": SecretSafeHeaders(self.headers)}
 
 
 def response_dict(attempts: Sequence[Attempt]) -> dict[str, Any]:

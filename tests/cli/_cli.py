@@ -32,6 +32,11 @@ def command(*argv: str) -> list[str]:
     return [sys.executable, "-m", "swiftsvc", *argv]
 
 
+def swift_command(*argv: str) -> list[str]:
+    """python-swiftclient's ``swift`` command, installed next to this Python."""
+    return [str(Path(sys.executable).parent / "swift"), *argv]
+
+
 @dataclass
 class CLI:
     """``run(...)`` = ``python -m swiftsvc -A .. -U .. -K .. <argv>`` in ``cwd``."""
@@ -45,9 +50,12 @@ class CLI:
         auth: bool = True,
         stdin: str | None = None,
         env: Mapping[str, str] | None = None,
+        swift: bool = False,
     ) -> subprocess.CompletedProcess[str]:
+        """``swift=True``: the same arguments to python-swiftclient's ``swift`` instead."""
+        program = swift_command if swift else command
         return subprocess.run(
-            command(*(self.auth if auth else ()), *argv),
+            program(*(self.auth if auth else ()), *argv),
             cwd=self.cwd,
             env=clean_env(env),
             input=stdin,

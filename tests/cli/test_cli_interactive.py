@@ -49,10 +49,11 @@ def _read_all(fd: int, process: subprocess.Popen[bytes], timeout: float) -> byte
     return b"".join(chunks)
 
 
-def test_progress_bar_on_a_terminal_shows_rate_and_eta(
+def test_progress_bar_on_a_terminal_counts_then_shows_percentage_and_eta(
     local_swift: LocalSwift, fault_proxy: FaultProxy, tmp_path: Path, container_name: str
 ) -> None:
-    _files(tmp_path / "big", count=6, size=512 * 1024)
+    # 16 PUTs of 0.4 s on 2 threads: at least 3.2 s, so an ETA has time to mean something
+    _files(tmp_path / "big", count=16, size=256 * 1024)
     fault_proxy.delay(0.4, method="PUT", path=r"/big/f\d+$", times=None)
     master, slave = os.openpty()
     try:
@@ -67,12 +68,17 @@ def test_progress_bar_on_a_terminal_shows_rate_and_eta(
         assert process.wait(10) == 0, screen
     finally:
         os.close(master)
-    frames = [frame for frame in screen.split("\r") if "ETA" in frame]
-    assert frames, screen  # redrawn in place while the upload ran
-    assert re.search(r"\d+\.\d (KiB|MiB)/s", frames[-1]), frames
+    frames = [frame.split("\x1b[K")[0] for frame in screen.split("\r")]
+    counting = [i for i, frame in enumerate(frames) if "+ files (counting)" in frame]
+    percent = [i for i, frame in enumerate(frames) if re.search(r"\d+%", frame)]
+    assert counting and percent, screen  # redrawn in place while the upload ran
+    assert max(counting) < min(percent)  # counting first, then a percentage
+    shown = [int(re.search(r"(\d+)%", frames[i]).group(1)) for i in percent]  # type: ignore[union-attr]
+    assert shown == sorted(shown), shown
     assert re.search(r"ETA \d+:\d\d", screen), frames
-    assert "6 done" in screen  # the last line counts the objects
-    assert "big/f0005" in screen  # object names printed above the bar
+    assert re.search(r"\d+\.\d (KiB|MiB)/s", frames[percent[-1]]), frames
+    assert "16/16 files" in screen  # the last line counts the files
+    assert "big/f0015" in screen  # object names printed above the bar
 
 
 def test_no_progress_bar_when_not_a_terminal(

@@ -6,7 +6,7 @@ import io
 import json
 
 from swiftsvc.cli import output
-from swiftsvc.errors import ClientException
+from swiftsvc.errors import AuthError, ClientException, SwiftError
 
 
 def test_json_safe_turns_errors_to_text_drops_bytes_and_iterators_keeps_headers() -> None:
@@ -133,12 +133,9 @@ def test_download_line_reports_timings_and_speed() -> None:
 
 def test_upload_line() -> None:
     assert output.upload_line({"action": "upload_object", "object": "a", "attempts": 1}) == "a"
-    assert (
-        output.upload_line(
-            {"action": "upload_object", "object": "a", "status": "skipped-identical"}
-        )
-        == "a [skipped-identical]"
-    )
+    skipped = {"action": "upload_object", "object": "a", "status": "skipped-identical"}
+    assert output.upload_line(skipped) == "a"  # as swift upload names it
+    assert output.upload_line(skipped, verbose=True) == "a [skipped-identical]"
     assert (
         output.upload_line({"action": "upload_segment", "for_object": "big", "segment_index": 2})
         == "big segment 2"
@@ -207,3 +204,38 @@ def test_output_quiet_still_prints_what_was_asked_for() -> None:
     out = output.Output(stdout=stdout, stderr=stderr, verbosity=-1)
     out.result({"action": "list_container_part", "success": True}, ["a", "b"], essential=True)
     assert stdout.getvalue() == "a\nb\n"
+
+
+def test_a_swift_error_loses_only_the_tags_its_message_names() -> None:
+    missing = SwiftError("Container 'box' not found", container="box", transaction_id="tx1")
+    assert output.describe_error(missing) == "Container 'box' not found"
+    assert output.transaction_line(missing) == "Failed Transaction ID: tx1"
+    vague = SwiftError("upload failed", container="box", obj="a.txt")
+    assert output.describe_error(vague) == "upload failed container:box object:a.txt"
+    assert output.transaction_line(vague) is None
+    result = {"action": "list_container_part", "success": False, "container": "box",
+              "error": missing}  # fmt: skip
+    assert output.failure_text(result) == "Container 'box' not found"
+    result = {"action": "delete_object", "success": False, "container": "box",
+              "object": "a.txt", "error": ValueError("gone")}  # fmt: skip
+    assert output.failure_text(result) == "box/a.txt: gone"
+
+
+def test_an_auth_failure_is_printed_once_and_its_failures_counted() -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    out = output.Output(stdout=stdout, stderr=stderr)
+    refused = AuthError("v1.0 auth refused", scheme="v1.0", http_status=401)
+    wrapped = SwiftError("Capabilities GET failed", exc=refused)
+    assert out.auth_failure(AuthError("v1.0 auth refused", scheme="v1.0", http_status=401))
+    out.result({"action": "create_container", "success": False, "container": "c",
+                "error": wrapped}, failure_is_warning=True)  # fmt: skip
+    for name in ("a", "b", "c"):
+        out.result({"action": "upload_object", "success": False, "container": "c",
+                    "object": name, "error": refused})  # fmt: skip
+    out.finish()
+    assert out.failures == 3
+    assert stderr.getvalue() == (
+        f"Error: {refused}\n(3 operations failed with this authentication error)\n"
+    )
+    other = AuthError("v1.0 auth refused", scheme="v1.0", http_status=403)
+    assert out.auth_failure(other)  # a different failure is said too

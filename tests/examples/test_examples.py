@@ -291,8 +291,8 @@ def test_bulk_upload_shows_the_progress_bar_on_a_terminal(
         assert process.wait(10) == 0, screen
     finally:
         os.close(master)
-    # the bar's last line: total bytes, average rate, time, objects done
-    assert re.search(r"\d+\.\d KiB  [\d.]+ (B|KiB|MiB)/s  in 0:\d\d  4 done", screen), screen
+    # the bar's last line: files finished of found, total bytes, time, average rate
+    assert re.search(r"4/4 files  \d+\.\d KiB in 0:\d\d  [\d.]+ (B|KiB|MiB)/s", screen), screen
 
 
 # ---------------------------------------------------------- report failures

@@ -260,4 +260,8 @@ def test_twenty_threads_refused_the_same_token_reauthenticate_once(
     assert failures == []
     assert authenticator.auth_requests == 1
     assert fault_proxy.count(path="/auth/v1.0") == 1
-    assert fault_proxy.count(method="HEAD") == 40
+    # each thread sends one HEAD, plus one more if it used the dead token; a
+    # thread scheduled late may already find the fresh one (seen under load)
+    assert 21 <= fault_proxy.count(method="HEAD") <= 40
+    heads = [r for r in fault_proxy.requests if r.method == "HEAD"]
+    assert sum(1 for r in heads if r.status == 401) + 20 == len(heads)

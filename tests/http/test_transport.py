@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from swiftsvc.errors import OptionError
-from swiftsvc.http.transport import SEND_BLOCK_SIZE, Transport
+from swiftsvc.http.transport import CONNECT_TIMEOUT, IDLE_TIMEOUT, SEND_BLOCK_SIZE, Transport
 from swiftsvc.options import Options
 
 
@@ -70,7 +70,13 @@ def test_an_unused_missing_ca_bundle_is_not_refused(tmp_path: Path) -> None:
 
 def test_timeout_applies_to_connect_and_read() -> None:
     assert transport(timeout=7).timeout == (7.0, 7.0)
-    assert transport().timeout is None
+
+
+def test_without_a_timeout_nothing_waits_forever() -> None:
+    # python-swiftclient's None waits forever; here None means the defaults
+    assert transport().timeout == (CONNECT_TIMEOUT, IDLE_TIMEOUT) == (10.0, 60.0)
+    assert transport(timeout=None).timeout == (CONNECT_TIMEOUT, IDLE_TIMEOUT)
+    assert transport().keystone_session_kwargs()["timeout"] == IDLE_TIMEOUT
 
 
 def test_keystone_sessions_get_the_same_tls_settings(pem: dict[str, str]) -> None:

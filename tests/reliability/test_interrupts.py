@@ -116,9 +116,9 @@ def test_sigint_to_an_upload_then_the_same_command_again(
     code, results, stderr = _interrupt(argv, tmp_path)
     _assert_interrupted(code, results, stderr, set(sources))
     assert fault_proxy.count(method="PUT", path=r"_segments/tree/big") > 0
-    # segments of the interrupted large uploads were removed (or never sent)
-    orphans = view.orphan_segments(container_name, f"{container_name}_segments")
-    assert orphans == [], orphans
+    # segments that landed before the Ctrl-C may stay: Service.cancel() stops
+    # at once, sending no clean-up (issue 16), and the re-run reuses them
+    # (issue 20 item 3); the re-run below leaves no orphan
 
     fault_proxy.clear_faults()
     again = _rerun(argv, tmp_path)
