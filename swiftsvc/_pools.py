@@ -23,7 +23,7 @@ import enum
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -381,7 +381,7 @@ class ResultStream:
         """Thread-safe: yield ``result`` from the stream as soon as possible."""
         self._done.put(result)
 
-    def run(self, jobs: Iterable[Job]) -> Iterator[Result]:
+    def run(self, jobs: Iterable[Job]) -> Generator[Result, None, None]:
         iterator = iter(jobs)
         waiting: Job | None = None
         exhausted = False

@@ -55,7 +55,8 @@ FAILURE_KEYS = {"error", "traceback", "error_timestamp"}
 
 ATTEMPT = Attempt("PUT", "/v1/AUTH_t/c/o", 201, "Created", {"etag": "x"}, "tx1")
 RESPONSE = Response(201, "Created", {"etag": "x"}, b"", (ATTEMPT,))
-TIMES = {"start_time": 1.0, "auth_end_time": 2.0, "headers_receipt": 3.0, "finish_time": 4.0}
+TIMES: dict[str, Any] = {
+    "start_time": 1.0, "auth_end_time": 2.0, "headers_receipt": 3.0, "finish_time": 4.0}
 
 BUILDERS: dict[str, Callable[..., Mapping[str, Any]]] = {
     "stat_account": lambda **kw: results.stat_account(items=[("a", 1)], headers={}, **kw),

@@ -97,7 +97,7 @@ class _LastResort(logging.Handler):
                 return
             if not logger.propagate:
                 return
-            logger = logger.parent  # type: ignore[assignment]
+            logger = logger.parent
         self._stream.write(logging.Formatter().format(record) + "\n")
 
 

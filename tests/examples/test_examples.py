@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from swiftsvc import Service, SwiftError, UploadObject
+from swiftsvc.results import StatObjectResult
 from swiftsvc.testing import LocalSwift
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,10 +84,8 @@ def tree_digests(root: Path) -> dict[str, str]:
     }
 
 
-def stat_objects(svc: Service, container: str, names: list[str]) -> list[dict[str, Any]]:
-    results = svc.stat(container, names)
-    assert not isinstance(results, dict)
-    return list(results)
+def stat_objects(svc: Service, container: str, names: list[str]) -> list[StatObjectResult]:
+    return list(svc.stat(container, names))
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from swiftsvc import ClientException
 from swiftsvc.results import Result
 
@@ -15,3 +17,16 @@ def skipped_identical(result: Result) -> bool:
         and isinstance(error, ClientException)
         and error.http_status == 304
     )
+
+
+def client_error(result: Result) -> ClientException:
+    """The result's error, which must be a :class:`ClientException`."""
+    error = result.get("error")
+    assert isinstance(error, ClientException), error
+    return error
+
+
+def every(results: Iterable[Result]) -> list[Result]:
+    """A call's results read as plain mappings, whatever their action (the
+    tests read keys of several actions from one list)."""
+    return list(results)

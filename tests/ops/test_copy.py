@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 import pytest
 from _large import names_in, put_dlo, put_slo
+from _results import client_error, every
 from _seed import Seed
 
 from swiftsvc import CopyObject, Service, SwiftError
@@ -67,7 +68,7 @@ def test_copy_into_a_new_container_creates_it_once(
     assert actions[0] == "create_container" and actions.count("create_container") == 1
     assert results[0]["container"] == destination and results[0]["success"]
     copies = [r for r in results if r["action"] == "copy_object"]
-    assert sorted(r["destination"] for r in copies) == [
+    assert sorted(str(r["destination"]) for r in copies) == [
         f"/{destination}/a", f"/{destination}/dir/b"]
     for result in copies:
         assert result["success"], result
@@ -86,7 +87,8 @@ def test_copy_to_an_object_destination(seed: Seed, service: Service, container_n
     seed.put(container_name, "a", b"payload", headers={"X-Object-Meta-Kept": "yes"})
     # as python-swiftclient, the destination container is created first, the
     # source itself too (COMPAT.md §3)
-    created, result = service.copy(container_name, ["a"], {"destination": f"/{container_name}/b"})
+    created, result = every(
+        service.copy(container_name, ["a"], {"destination": f"/{container_name}/b"}))
     assert created["action"] == "create_container" and created["container"] == container_name
     assert result["success"] and result["destination"] == f"/{container_name}/b"
     assert _body(seed, container_name, "b") == b"payload"
@@ -119,7 +121,7 @@ def test_copy_onto_itself_adds_metadata(seed: Seed, service: Service, container_
     seed.container(container_name)
     seed.put(container_name, "a", b"same", headers={"X-Object-Meta-Old": "1"})
     # without a destination nothing is created, and destination is None (python-swiftclient's)
-    [result] = service.copy(container_name, ["a"], {"meta": ["New:2"]})
+    [result] = copied(service.copy(container_name, ["a"], {"meta": ["New:2"]}))
     assert result["success"] and result["destination"] is None
     assert result["headers"] == {"X-Object-Meta-New": "2"}
     assert _meta(seed, container_name, "a") == {"x-object-meta-old": "1", "x-object-meta-new": "2"}
@@ -129,9 +131,9 @@ def test_copy_onto_itself_adds_metadata(seed: Seed, service: Service, container_
 def test_fresh_metadata_replaces_it(seed: Seed, service: Service, container_name: str) -> None:
     seed.container(container_name)
     seed.put(container_name, "a", b"same", headers={"X-Object-Meta-Old": "1"})
-    [result] = service.copy(
+    [result] = copied(service.copy(
         container_name, ["a"], {"meta": ["New:2"], "header": ["Content-Type:text/x-new"],
-                                "fresh_metadata": True})
+                                "fresh_metadata": True}))
     assert result["success"] and result["fresh_metadata"] is True
     assert _meta(seed, container_name, "a") == {"x-object-meta-new": "2"}
     assert seed.head(container_name, "a").headers["content-type"] == "text/x-new"
@@ -143,7 +145,7 @@ def test_a_missing_source_object_is_a_failed_result(
     seed.container(container_name)
     [result] = copied(
         service.copy(container_name, ["nope"], {"destination": f"/{container_name}/x"}))
-    assert not result["success"] and result["error"].http_status == 404
+    assert not result["success"] and client_error(result).http_status == 404
     assert result["object"] == "nope"
 
 
@@ -151,11 +153,11 @@ def test_a_missing_source_container_is_a_failed_result_per_object(
     service: Service, container_name: str
 ) -> None:
     # python-swiftclient's contract (COMPAT.md §4): each COPY answers 404
-    results = list(service.copy(container_name, ["a", "b"]))
+    results = every(service.copy(container_name, ["a", "b"]))
     assert sorted(r["object"] for r in results) == ["a", "b"]
     for result in results:
         assert result["action"] == "copy_object" and not result["success"]
-        assert result["error"].http_status == 404
+        assert client_error(result).http_status == 404
 
 
 @pytest.mark.parametrize("kind", ["slo", "dlo"])

@@ -16,6 +16,7 @@ from _seed import Seed
 from swiftsvc import Service, SwiftError
 from swiftsvc._download_io import TEMP_SUFFIX, UnsafePath
 from swiftsvc.events import Event, EventKind
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 RESULT_KEYS = {
@@ -36,7 +37,7 @@ def files_under(folder: Path) -> dict[str, bytes]:
 
 
 def download(svc: Service, container: str | None, objects: list[str] | None = None,
-             **options: Any) -> list[dict[str, Any]]:
+             **options: Any) -> list[Result]:
     return list(svc.download(container, objects, options=options))
 
 
@@ -313,7 +314,7 @@ def test_bad_arguments_raise_at_the_call(svc: Service, tmp_path: Path) -> None:
     with pytest.raises(SwiftError):
         svc.download("c/d", ["a"])
     with pytest.raises(SwiftError):
-        svc.download("c", "a")  # type: ignore[arg-type]
+        svc.download("c", "a")
 
 
 def test_shuffle_changes_the_order(

@@ -17,6 +17,7 @@ from _seed import Seed
 
 from swiftsvc import Service
 from swiftsvc._download_io import TEMP_SUFFIX, VerificationError
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy
 
 SEGMENT = 100_000
@@ -40,7 +41,7 @@ def service(fault_proxy: FaultProxy, **options: Any) -> Service:
 
 
 def get_one(svc: Service, container: str, obj: str, folder: Path, **options: Any
-            ) -> dict[str, Any]:
+            ) -> Result:
     [result] = svc.download(container, [obj], options={"out_directory": str(folder), **options})
     return result
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import pytest
 from _seed import Seed
 
-from swiftsvc import Service, SwiftError
+from swiftsvc import ClientException, Service, SwiftError
 from swiftsvc.options import Options
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 from swiftsvc.testing.pytest_plugin import SMALL_LISTING_LIMIT
 
@@ -28,7 +28,7 @@ def service(swift_options: dict[str, str]) -> Iterator[Service]:
         yield svc
 
 
-def names(pages: list[dict[str, Any]]) -> list[str]:
+def names(pages: Sequence[Result]) -> list[str]:
     return [item.get("name", item.get("subdir")) for page in pages for item in page["listing"]]
 
 
@@ -206,7 +206,8 @@ def test_a_page_that_fails_midway_ends_with_a_failed_result(
         pages = list(svc.list(container_name))
     assert [p["success"] for p in pages] == [True, False]
     assert pages[1]["marker"] == "o049"
-    assert pages[1]["error"].http_status == 500
+    error = pages[1]["error"]
+    assert isinstance(error, ClientException) and error.http_status == 500
     assert {"traceback", "error_timestamp"} <= set(pages[1])
 
 
@@ -231,5 +232,5 @@ def test_closing_a_listing_early_stops_it(
     pages = small_service.list(container_name, {"long": True})
     first = next(pages)
     assert len(first["listing"]) == SMALL_LISTING_LIMIT
-    pages.close()  # type: ignore[attr-defined]
+    pages.close()
     assert list(pages) == []

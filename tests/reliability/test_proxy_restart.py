@@ -7,12 +7,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from _invariants import Checker, Run, SwiftView, run_and_check, tree_files
 
 from swiftsvc import Service, UploadObject
+from swiftsvc.results import Result
 from swiftsvc.testing import LocalSwift
 
 pytestmark = pytest.mark.timeout(180)
@@ -49,7 +49,7 @@ def test_proxy_killed_and_restarted_during_a_tree_upload(
         time.sleep(DOWN_FOR)
         local_swift.start_proxy()
 
-    def upload(svc: Service) -> Iterator[dict[str, Any]]:
+    def upload(svc: Service) -> Iterator[Result]:
         restarter = threading.Thread(target=restart, name="test-restarter")
         try:
             for count, result in enumerate(svc.upload(
