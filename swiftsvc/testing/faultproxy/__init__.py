@@ -11,7 +11,10 @@ Tests script it to make the next matching request fail in a precise way::
 Everything that is not faulted is relayed unchanged: the ``Host`` header is kept, so
 tempauth builds its ``X-Storage-Url`` from it and the client keeps talking through the
 proxy. Bodies are streamed both ways in 64 KiB pieces, so multi-hundred-megabyte uploads
-pass without being buffered. Only plain ``http://`` upstreams are supported.
+pass without being buffered. When the upstream dies in the middle of a response body,
+the client connection is closed too (the recorded request says ``upstream_cut``): the
+client sees the cut, as it would without the proxy. Only plain ``http://`` upstreams
+are supported.
 
 The package, by concept:
 

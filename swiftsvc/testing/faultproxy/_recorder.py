@@ -25,6 +25,10 @@ class RecordedRequest:
     credentials replaced by "<redacted>". ``status`` is the status line the proxy sent
     back (forwarded or scripted); None if it sent none (a reset before headers, a
     request still in flight or an upstream that could not be reached mid-body).
+    ``upstream_cut`` is True when the upstream's response body ended before its own
+    framing said it would (the upstream died or closed mid-body): the proxy then cut
+    the client connection too, so the client saw a broken body, never a short one
+    passed off as whole.
     """
 
     method: str
@@ -34,6 +38,7 @@ class RecordedRequest:
     status: int | None
     fault: str | None
     time: float
+    upstream_cut: bool = False
 
     def header(self, name: str) -> str | None:
         """Case-insensitive header lookup."""
@@ -55,6 +60,7 @@ class Slot:
     time: float
     fault: str | None = None
     status: int | None = None
+    upstream_cut: bool = False
 
     def freeze(self) -> RecordedRequest:
         return RecordedRequest(
@@ -65,6 +71,7 @@ class Slot:
             status=self.status,
             fault=self.fault,
             time=self.time,
+            upstream_cut=self.upstream_cut,
         )
 
 
@@ -102,6 +109,10 @@ class Recorder:
     def complete(self, slot: Slot, status: int) -> None:
         with self._lock:
             slot.status = status
+
+    def mark_cut(self, slot: Slot) -> None:
+        with self._lock:
+            slot.upstream_cut = True
 
     def snapshot(self) -> list[RecordedRequest]:
         with self._lock:

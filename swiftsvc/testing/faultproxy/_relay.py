@@ -4,6 +4,10 @@ Each client connection is served by one :class:`RelayHandler` on its own thread,
 its own keep-alive upstream connection. Bodies stream both ways in 64 KiB pieces;
 chunked request bodies are de-chunked and re-chunked towards the upstream; an
 ``Expect: 100-continue`` is answered here, only once the body is going to be read.
+
+What the client sees of the upstream is the truth unless a fault says otherwise: when
+the upstream dies in the middle of a response body, the client connection is closed
+without completing the body, just as a direct connection would have been.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, NoReturn
 
 from swiftsvc.testing.faultproxy._recorder import Recorder, Slot, redacted_headers
 from swiftsvc.testing.faultproxy._rules import Fault, FaultBook, FaultKind
@@ -29,6 +33,7 @@ from swiftsvc.testing.faultproxy._wire import (
     PIECE,
     Aborted,
     connection_tokens,
+    ended_short,
     read_chunked,
     reason,
     upstream_dropped,
@@ -357,13 +362,27 @@ class RelayHandler(BaseHTTPRequestHandler):
                 self._drop_upstream()
                 self.close_connection = True
                 return
-            data = response.read1(PIECE)
+            try:
+                data = response.read1(PIECE)
+            except (OSError, http.client.HTTPException) as exc:
+                self._cut_short(slot, f"upstream failed mid-body: {exc!r}")
             if not data:
                 break
             if limit is not None:
                 data = data[: limit - sent]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked_out else data)
             sent += len(data)
+        if ended_short(response):
+            self._cut_short(slot, f"upstream body ended {response.length} bytes short")
         if chunked_out:
             self.wfile.write(b"0\r\n\r\n")
         response.close()
+
+    def _cut_short(self, slot: Slot, why: str) -> NoReturn:
+        # Finishing the response normally would pass the short body off as whole (no
+        # final chunk missing) or leave the client waiting on a kept-alive connection
+        # for bytes that will never come; closing shows it the cut the upstream made.
+        self.server.context.recorder.mark_cut(slot)
+        self._drop_upstream()
+        self.close_connection = True
+        raise Aborted(why)

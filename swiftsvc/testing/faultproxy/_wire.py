@@ -14,6 +14,7 @@ __all__ = [
     "PIECE",
     "Aborted",
     "connection_tokens",
+    "ended_short",
     "read_chunked",
     "reason",
     "upstream_dropped",
@@ -89,3 +90,11 @@ def read_chunked(rfile: Any) -> Iterator[bytes]:
         if rfile.readline(3) not in (b"\r\n", b"\n"):
             raise Aborted("missing CRLF after a chunk")
 
+
+def ended_short(response: http.client.HTTPResponse) -> bool:
+    """Whether a fully read response got fewer body bytes than its Content-Length.
+
+    http.client counts ``length`` down as it reads and simply returns b"" at an early
+    EOF, so a leftover count is the only sign that the upstream died mid-body.
+    """
+    return not response.chunked and response.length is not None and response.length > 0
