@@ -85,8 +85,13 @@ def _start(state_dir: Path, with_keystone: bool) -> int:
         _say(f"already running from {state_dir}; run `python -m swiftsvc.testing stop` first")
         return 1
     started = time.monotonic()
-    swift = LocalSwift(state_dir=state_dir / "swift", keep_state=True, progress=_say)
-    keystone = LocalKeystone(state_dir=state_dir / "keystone", keep_state=True, progress=_say)
+    # detached: these servers are the user's until `stop`, not this command's
+    swift = LocalSwift(
+        state_dir=state_dir / "swift", keep_state=True, progress=_say, detached=True
+    )
+    keystone = LocalKeystone(
+        state_dir=state_dir / "keystone", keep_state=True, progress=_say, detached=True
+    )
     try:
         swift.start()
         if with_keystone:

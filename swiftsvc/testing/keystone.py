@@ -36,7 +36,7 @@ from swiftsvc.testing._process import (
     LocalClusterError,
     free_port,
     port_is_free,
-    start_detached,
+    start_server,
     stop_pids,
     wait_healthy,
 )
@@ -76,7 +76,11 @@ def _stderr(message: str) -> None:
 
 
 class LocalKeystone(Launcher):
-    """Keystone v3 from a private virtualenv; ``start()`` or ``with``."""
+    """Keystone v3 from a private virtualenv; ``start()`` or ``with``.
+
+    Its server dies with this Python process, however that ends, unless
+    ``detached`` (see :class:`~swiftsvc.testing.swift.LocalSwift`).
+    """
 
     name = "keystone"
     venv = _venv.KEYSTONE_VENV
@@ -89,12 +93,14 @@ class LocalKeystone(Launcher):
         keep_state: bool = False,
         port: int | None = None,
         progress: Progress | None = None,
+        detached: bool = False,
     ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir else _venv.default_cache_dir()
         self._given_state_dir = Path(state_dir) if state_dir else None
         self.keep_state = keep_state
         self._wanted_port = port
         self._progress = progress or _stderr
+        self.detached = detached
         self.timings: dict[str, float] = {}
         self.state_dir = Path()
         self.python = Path()
@@ -132,7 +138,7 @@ class LocalKeystone(Launcher):
         pid, self.pid = self.pid, None
         survivors = stop_pids([pid]) if pid is not None else []
         if self._given_state_dir is None and not self.keep_state:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self._remove_temporary_state_dir(self.state_dir)
         if survivors:
             raise LocalClusterError(f"keystone (pid {pid}) survived SIGKILL")
 
@@ -293,8 +299,10 @@ class LocalKeystone(Launcher):
                 shutil.rmtree(self.state_dir / folder, ignore_errors=True)
             for name in ("keystone.db", "keystone.log", "gunicorn.log"):
                 (self.state_dir / name).unlink(missing_ok=True)
-        else:
+        elif self.keep_state:
             self.state_dir = Path(tempfile.mkdtemp(prefix="swiftsvc-keystone-"))
+        else:
+            self.state_dir = self._temporary_state_dir("swiftsvc-keystone-")
         if self._wanted_port is not None and not port_is_free(self._wanted_port):
             raise LocalClusterError(f"port {self._wanted_port} wanted by keystone is in use")
         self.port = self._wanted_port or free_port()
@@ -366,7 +374,7 @@ class LocalKeystone(Launcher):
 
     def _serve(self) -> None:
         env = {**os.environ, "OS_KEYSTONE_CONFIG_FILES": str(self.state_dir / "keystone.conf")}
-        self.pid = start_detached(
+        self.pid = start_server(
             [
                 str(self.python),
                 "-m",
@@ -388,6 +396,7 @@ class LocalKeystone(Launcher):
             ],
             log_path=self.state_dir / "gunicorn.log",
             env=env,
+            outlive_parent=self.detached,
         )
         wait_healthy(
             self.url,

@@ -30,14 +30,22 @@ conftest. Servers start lazily, once per session, only for tests that ask:
 Markers ``keystone`` (needs Keystone, ~10 s to start) and ``slow`` are
 registered here. The time of each start-up phase is printed in the terminal
 summary, so CI logs show it.
+
+A SIGTERM (what a CI timeout sends) ends the run as Ctrl-C does: the test in
+progress is interrupted and every fixture torn down, so the servers stop and
+their state folders go. A second SIGTERM, or a SIGKILL, ends it at once; the
+servers still die with the process (see ``swiftsvc.testing._tether``).
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from types import FrameType
 
 import pytest
 
@@ -61,6 +69,27 @@ def _record(message: str) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "keystone: needs the local Keystone (slower start)")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
+    _tear_down_on_sigterm()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _is_main_thread() and signal.getsignal(signal.SIGTERM) is _on_sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _is_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second one ends it at once
+    pytest.exit("terminated by SIGTERM", returncode=128 + signum)
+
+
+def _tear_down_on_sigterm() -> None:
+    # only where nobody chose otherwise; signals can only be set from the main thread
+    if _is_main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
