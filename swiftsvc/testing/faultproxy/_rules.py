@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 __all__ = ["Fault", "FaultBook", "FaultKind"]
 
 
-class FaultKind(str, Enum):
+class FaultKind(StrEnum):
     RESPOND = "respond"
     RESET_BEFORE_HEADERS = "reset_before_headers"
     RESET_AFTER_HEADERS = "reset_after_headers"
