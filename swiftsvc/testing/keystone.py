@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import requests
 
 from swiftsvc.testing import _venv
+from swiftsvc.testing._keystone_conf import write_keystone_state
 from swiftsvc.testing._lifecycle import Launcher
 from swiftsvc.testing._process import (
     LocalClusterError,
@@ -45,14 +46,6 @@ __all__ = ["AppCredential", "KeystoneIds", "LocalKeystone", "ServiceUser"]
 
 Progress = Callable[[str], None]
 _HEALTH_TIMEOUT = 60.0
-
-# Keystone parses sys.argv when imported: gunicorn's own arguments would break it
-_WSGI_MODULE = """\
-import sys
-sys.argv = sys.argv[:1]
-from keystone.wsgi.api import application  # noqa: E402
-"""
-
 
 class KeystoneIds(NamedTuple):
     user_id: str
@@ -306,15 +299,7 @@ class LocalKeystone(Launcher):
         if self._wanted_port is not None and not port_is_free(self._wanted_port):
             raise LocalClusterError(f"port {self._wanted_port} wanted by keystone is in use")
         self.port = self._wanted_port or free_port()
-        for folder in ("fernet-keys", "credential-keys"):
-            keys = self.state_dir / folder
-            keys.mkdir(mode=0o700)
-            # what fernet_setup/credential_setup write, without their 2 s start-up
-            for index in ("0", "1"):
-                (keys / index).write_bytes(_fernet_key())
-                (keys / index).chmod(0o600)
-        (self.state_dir / "keystone.conf").write_text(self._config())
-        (self.state_dir / "keystone_wsgi.py").write_text(_WSGI_MODULE)
+        write_keystone_state(self.state_dir, log_path=self.log_path)
         self._manage("db_sync")
         self._manage(
             "bootstrap",
@@ -329,29 +314,6 @@ class LocalKeystone(Launcher):
             self.url,
             "--bootstrap-region-id",
             "RegionOne",
-        )
-
-    def _config(self) -> str:
-        return "\n".join(
-            [
-                "[DEFAULT]",
-                f"log_file = {self.log_path}",
-                "[database]",
-                f"connection = sqlite:///{self.state_dir / 'keystone.db'}",
-                "[fernet_tokens]",
-                f"key_repository = {self.state_dir / 'fernet-keys'}",
-                "[fernet_receipts]",
-                f"key_repository = {self.state_dir / 'fernet-keys'}",
-                "[credential]",
-                f"key_repository = {self.state_dir / 'credential-keys'}",
-                "[identity]",
-                # bcrypt's default cost makes every password check take ~270 ms
-                "password_hash_rounds = 4",
-                "[cache]",
-                "enabled = true",
-                "backend = dogpile.cache.memory",
-                "",
-            ]
         )
 
     def _manage(self, *args: str) -> None:
@@ -465,9 +427,3 @@ class LocalKeystone(Launcher):
         self._api("PUT", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
         return project_id, user_id
 
-
-def _fernet_key() -> bytes:
-    # Fernet.generate_key(): urlsafe base64 of 32 random bytes
-    from base64 import urlsafe_b64encode
-
-    return urlsafe_b64encode(secrets.token_bytes(32))
