@@ -1,0 +1,69 @@
+"""Swift failures as the ``OSError`` subclasses fsspec users catch.
+
+fsspec code (and pandas, zarr, dask behind it) expects the built-in
+exceptions: ``FileNotFoundError`` for a missing object or container,
+``PermissionError`` for 401/403, ``FileExistsError`` when an exclusive
+create finds the object already there. The Swift exception is kept as
+``__cause__`` (with its transaction id) for whoever needs the details.
+
+=========================  ==========================================
+Swift answer               raised
+=========================  ==========================================
+404 Not Found              ``FileNotFoundError`` (ENOENT)
+401 / 403                  ``PermissionError`` (EACCES)
+412 on ``If-None-Match``   ``FileExistsError`` (EEXIST)
+409 Conflict               ``OSError`` (ENOTEMPTY): container not empty
+416 Range Not Satisfiable  ``OSError`` (EINVAL)
+anything else              ``OSError`` (EIO)
+=========================  ==========================================
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Mapping
+from typing import Any
+
+from swiftsvc.errors import ClientException, SwiftError
+
+_BY_STATUS: dict[int, tuple[type[OSError], int]] = {
+    404: (FileNotFoundError, errno.ENOENT),
+    401: (PermissionError, errno.EACCES),
+    403: (PermissionError, errno.EACCES),
+    412: (FileExistsError, errno.EEXIST),
+    409: (OSError, errno.ENOTEMPTY),
+    416: (OSError, errno.EINVAL),
+}
+
+
+def http_status(error: BaseException) -> int | None:
+    """The HTTP status behind ``error`` (a ClientException, or a SwiftError wrapping one)."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 5:  # a SwiftError may wrap another
+        if isinstance(current, ClientException):
+            return current.http_status
+        current = current.exception if isinstance(current, SwiftError) else None
+        seen += 1
+    return None
+
+
+def to_os_error(error: BaseException, path: str) -> OSError:
+    """The ``OSError`` an fsspec user expects for ``error`` on ``path``."""
+    if isinstance(error, OSError):
+        return error
+    status = http_status(error)
+    kind, code = _BY_STATUS.get(status or 0, (OSError, errno.EIO))
+    mapped = kind(code, f"{error}", path)
+    mapped.__cause__ = error
+    return mapped
+
+
+def check(result: Mapping[str, Any], path: str) -> None:
+    """Raise the mapped error of a failed result dict; nothing for a success."""
+    if result.get("success", False):
+        return
+    error = result.get("error")
+    if not isinstance(error, BaseException):
+        error = SwiftError(f"{result.get('action', 'operation')} failed")
+    raise to_os_error(error, path) from error
