@@ -24,11 +24,13 @@ buffer, default 5 MiB).
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import errno
 import io
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -46,7 +48,7 @@ from swiftsvc.fsspec._transfers import (
 )
 from swiftsvc.fsspec.errors import check, http_status, to_os_error
 from swiftsvc.fsspec.files import SwiftFile
-from swiftsvc.objects import UploadObject
+from swiftsvc.objects import CopyObject, UploadObject
 from swiftsvc.results import Result
 from swiftsvc.service import Service
 
@@ -153,19 +155,43 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
                 raise to_os_error(error, path) from error
             assert isinstance(stat, dict)
             return _container_stat_info(location.container, stat["headers"])
-        [result] = list(_as_iter(self.service.stat(location.container, [location.key])))
-        if result["success"]:
-            return _head_info(location.full, result["headers"])
-        if http_status(result["error"]) != 404:
-            check(result, path)
-        # no such object: a pseudo-folder if anything lies below it
-        below = self._list(
-            location.container, {"prefix": location.folder_prefix, "delimiter": "/"},
-            missing_ok=True,
+        return self._object_or_folder_info(path, location)
+
+    def _object_or_folder_info(self, path: str, location: _paths.SwiftPath) -> dict[str, Any]:
+        """One listing request tells an object from a pseudo-folder: names starting
+        with the key, up to its ``/`` (``end_marker`` is the key + ``"0"``, the
+        character after ``/``), rolled up at the ``/`` by the delimiter."""
+        key = location.key
+        listed = self._list(
+            location.container,
+            {"prefix": key, "delimiter": "/", "end_marker": key + "0"},
         )
-        for _ in below:
+        entry: dict[str, Any] | None = None
+        folder = False
+        with contextlib.closing(listed):
+            # sorted: the object "key" comes first, the folder "key/" last, so
+            # either ends the search without asking for the (empty) next page
+            for item in listed:
+                if item.get("name") == key:
+                    entry = item
+                    break
+                if item.get("subdir") == key + "/":
+                    folder = True
+                    break
+        if entry is not None:
+            marker = entry.get("content_type") in _DIRECTORY_TYPES
+            if int(entry.get("bytes", 0)) == 0 and not marker:
+                # an empty object may be a DLO manifest, whose size only a HEAD tells
+                return self._head(path, location)
+            return _listing_info(location.container, entry)
+        if folder:
             return _folder_info(location.full)
         raise FileNotFoundError(errno.ENOENT, "no such object or folder", path)
+
+    def _head(self, path: str, location: _paths.SwiftPath) -> dict[str, Any]:
+        [result] = list(_as_iter(self.service.stat(location.container, [location.key])))
+        check(result, path)
+        return _head_info(location.full, result["headers"])
 
     def find(
         self,
@@ -180,6 +206,7 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
             raise ValueError("maxdepth must be at least 1")
         location = _paths.split(path)
         found: dict[str, dict[str, Any]] = {}
+        below = False
         containers = (
             [str(item["name"]) for item in self._list(None, {})]
             if location.is_root else [location.container]
@@ -193,17 +220,16 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
                     continue
                 self._find_in(_paths.SwiftPath(container, ""), depth, withdirs, found)
             else:
-                self._find_in(location, maxdepth, withdirs, found)
-        if not found and not location.is_root:
+                below = self._find_in(location, maxdepth, withdirs, found)
+        if not below and not location.is_root:
             try:
                 info = self.info(path)
             except FileNotFoundError:
                 info = None
             if info is not None and info["type"] == "file":
                 found[info["name"]] = info
-        if (withdirs and found and not location.is_root and location.full not in found
-                and self.isdir(path)):
-            found[location.full] = _folder_info(location.full)
+        if withdirs and below and not location.is_root and location.full not in found:
+            found[location.full] = _folder_info(location.full)  # it has objects below it
         names = sorted(found)
         if detail:
             return {name: found[name] for name in names}
@@ -215,12 +241,15 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
         maxdepth: int | None,
         withdirs: bool,
         found: dict[str, dict[str, Any]],
-    ) -> None:
+    ) -> bool:
+        """Add what lies below ``location`` to ``found``; whether anything does."""
         prefix = location.folder_prefix
+        seen = False
         for item in self._list(location.container, {"prefix": prefix or None}, missing_ok=True):
             key = str(item["name"])
             if key == prefix:
                 continue
+            seen = True
             depth = key[len(prefix):].count("/") + 1
             if withdirs:
                 for folder_depth, folder in enumerate(_paths.folders_of(key, prefix), start=1):
@@ -233,12 +262,18 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
             if info["type"] == "directory" and not withdirs:
                 continue
             found[info["name"]] = info
+        return seen
 
     def _list(
         self, container: str | None, options: Mapping[str, Any], *, missing_ok: bool = False
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Generator[dict[str, Any], None, None]:
         """The items of every page of the account or ``container``, lazily."""
-        pages = self.service.list(container, options=dict(options))
+        try:
+            pages = self.service.list(container, options=dict(options))
+        except SwiftError as error:  # a missing container raises at the call
+            if missing_ok and http_status(error) == 404:
+                return
+            raise to_os_error(error, container or "") from error
         for page in pages:
             if not page["success"]:
                 if missing_ok and http_status(page["error"]) == 404:
@@ -437,17 +472,53 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
 
     # ---- copying ------------------------------------------------------------
 
+    def copy(
+        self,
+        path1: Any,
+        path2: Any,
+        recursive: bool = False,
+        maxdepth: int | None = None,
+        on_error: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Server-side copies, in one Service call per source container."""
+        batch = Batch({})
+        with self._collecting(batch):
+            super().copy(path1, path2, recursive=recursive, maxdepth=maxdepth,
+                         on_error=on_error, **kwargs)  # fmt: skip
+        raise_missing = on_error == "raise" or (on_error is None and not recursive)
+        by_container: dict[str, list[CopyObject]] = {}
+        for container, key, target in _without_folders(batch.pairs):
+            by_container.setdefault(container, []).append(
+                CopyObject(key, {"destination": "/" + target})
+            )
+        for container, items in by_container.items():
+            self._copy_objects(container, items, raise_missing=raise_missing)
+
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
         source, target = _paths.split(path1), _paths.split(path2)
         if not source.key or not target.key:
             return  # containers and the account are folders: nothing to copy itself
-        options = {"destination": f"/{target.container}/{target.key}"}
-        results = list(self.service.copy(source.container, [source.key], options))
-        copied = [r for r in results if r["action"] == "copy_object"]
-        if (copied and not copied[0]["success"] and http_status(copied[0]["error"]) == 404
-                and self.isdir(path1)):
-            return  # a pseudo-folder: its objects are copied one by one
-        _check_all(results, path1)
+        batch: Batch | None = getattr(self._batches, "current", None)
+        if batch is not None:
+            batch.pairs.append((source.container, source.key, target.full))
+            return
+        destination = CopyObject(source.key, {"destination": "/" + target.full})
+        self._copy_objects(source.container, [destination], raise_missing=True)
+
+    def _copy_objects(
+        self, container: str, items: list[CopyObject], *, raise_missing: bool
+    ) -> None:
+        failures: list[tuple[Result, str]] = []
+        for result in self.service.copy(container, items):
+            if result["success"]:
+                continue
+            path = _paths.join(container, str(result.get("object") or ""))
+            missing = result["action"] == "copy_object" and http_status(result["error"]) == 404
+            if missing and (not raise_missing or self.isdir(path)):
+                continue  # a pseudo-folder (its objects are copied one by one)
+            failures.append((result, path))
+        _raise_first(failures)
 
     # ---- trees in and out ---------------------------------------------------
 
@@ -507,15 +578,9 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
         with self._collecting(batch):
             super().get(rpath, lpath, recursive=recursive, callback=callback,
                         maxdepth=maxdepth, **kwargs)  # fmt: skip
-        folders = {_paths.join(c, k) for c, k, _ in batch.pairs}
-        objects = [
-            (container, key, local)
-            for container, key, local in batch.pairs
-            if not any(other.startswith(_paths.join(container, key) + "/") for other in folders)
-        ]
-        for container, key, local in batch.pairs:
-            if (container, key, local) not in objects:
-                os.makedirs(local, exist_ok=True)
+        objects = _without_folders(batch.pairs)
+        for pair in set(batch.pairs) - set(objects):
+            os.makedirs(pair[2], exist_ok=True)  # a pseudo-folder: its local folder
         groups, singles = plan_downloads(objects)
         failures: list[tuple[Result, str]] = []
         calls: list[tuple[str, Iterable[str], dict[str, Any]]] = [
@@ -587,12 +652,15 @@ def _listing_info(container: str, item: Mapping[str, Any]) -> dict[str, Any]:
     name = _paths.join(container, str(item["name"]).rstrip("/"))
     if item.get("content_type") in _DIRECTORY_TYPES:
         return {**_folder_info(name), "marker": True}
+    slo_etag = item.get("slo_etag")
     info: dict[str, Any] = {
         "name": name,
         "size": int(item.get("bytes", 0)),
         "type": "file",
-        "etag": item.get("hash"),
+        # an SLO's listing hash is its manifest's; its ETag is slo_etag
+        "etag": str(slo_etag).strip('"') if slo_etag else item.get("hash"),
         "content_type": item.get("content_type"),
+        "large_object": bool(slo_etag),
     }
     modified = item.get("last_modified")
     if modified:
@@ -622,6 +690,21 @@ def _head_info(name: str, headers: Mapping[str, str]) -> dict[str, Any]:
 
 
 # ---- results -------------------------------------------------------------------
+
+
+def _without_folders(pairs: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The (container, key, target) pairs whose key is no pseudo-folder of another's
+    (fsspec expands trees with their folders; a folder is no object to move)."""
+    keys = sorted({(container, key) for container, key, _ in pairs})
+
+    def is_folder(container: str, key: str) -> bool:
+        below = (container, key + "/")
+        index = bisect.bisect_left(keys, below)
+        return index < len(keys) and keys[index][0] == container and (
+            keys[index][1].startswith(below[1])
+        )
+
+    return [pair for pair in pairs if not is_folder(pair[0], pair[1])]
 
 
 def _as_iter(value: Result | Iterator[Result]) -> Iterator[Result]:

@@ -23,8 +23,9 @@ class SwiftFixtures(abstract.AbstractFixtures):  # type: ignore[misc]
         return swift_fs
 
     @pytest.fixture
-    def fs_path(self, bucket: str) -> str:
-        return bucket
+    def fs_path(self, scratch: str) -> str:
+        # a folder of its own in a shared container: each test cleans up after itself
+        return scratch
 
     @pytest.fixture
     def fs_join(self) -> Callable[..., str]:
