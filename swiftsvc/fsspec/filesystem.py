@@ -386,6 +386,35 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
             raise ValueError(f"mode must be 'overwrite' or 'create', not {mode!r}")
         self._write_bytes(path, bytes(value), exclusive=mode == "create")
 
+    def pipe(self, path: Any, value: bytes | None = None, **kwargs: Any) -> None:
+        """Write one object, or a ``{path: bytes}`` dict in one Service upload per container
+        (the objects go in parallel on its pools)."""
+        if not isinstance(path, dict) or len(path) < 2:
+            super().pipe(path, value, **kwargs)
+            return
+        mode = kwargs.pop("mode", "overwrite")
+        if mode not in ("overwrite", "create"):
+            raise ValueError(f"mode must be 'overwrite' or 'create', not {mode!r}")
+        by_container: dict[str, list[UploadObject]] = {}
+        largest = 0
+        for name, data in path.items():
+            location = _paths.split(name)
+            if not location.key:
+                raise IsADirectoryError(errno.EISDIR, "not an object", name)
+            largest = max(largest, len(data))
+            by_container.setdefault(location.container, []).append(
+                UploadObject(io.BytesIO(bytes(data)), object_name=location.key)
+            )
+        options = self._write_options(exclusive=mode == "create")
+        if largest <= self.segment_size:
+            del options["segment_size"]  # no segment container to create
+        failures: list[tuple[Result, str]] = []
+        for container, sources in by_container.items():
+            for result in self.service.upload(container, sources, options):
+                if not result["success"]:
+                    failures.append((result, _paths.join(container, result.get("object") or "")))
+        _raise_first(failures)
+
     def touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:
         if not truncate and self.exists(path):
             # refreshing the timestamp would need a rewrite of the object

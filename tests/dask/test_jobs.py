@@ -92,7 +92,7 @@ def test_upload_sends_every_file_exactly_once_on_one_service_per_worker_process(
     assert [r for r in results if not r["success"]] == []
     # 97 files in partitions of at most 9: every partition reported once
     assert sorted(s["partition"] for s in summaries) == list(range(11))
-    assert uploaded == Counter(tree)  # each name exactly once
+    assert uploaded == Counter(list(tree))  # each name exactly once
     assert sum(s["done"] for s in summaries) == job.totals.done == len(tree)
     assert job.totals.expected == len(tree) and job.totals.partitions_succeeded == 11
     # the partitions ran on several worker processes...
@@ -131,7 +131,7 @@ def test_download_copy_and_delete_partition_the_listing_without_loss_or_repeat(
     results = list(copy)
     assert [r for r in results if not r["success"]] == []
     copied = Counter(r["object"] for r in results if r["action"] == "copy_object")
-    assert copied == Counter(tree)
+    assert copied == Counter(list(tree))
     assert sorted(_names(service, target)) == sorted(tree)
 
     delete = swift_dask.delete(dask_client, source, options=swift_options,
