@@ -9,9 +9,10 @@ interleaved so that drift of the server hits every client alike:
   :class:`swiftsvc.fsspec.SwiftFileSystem` and with ``swiftspec`` 0.0.4 (PyPI),
   installed in its own virtualenv under the swiftsvc cache (both claim the
   ``swift`` protocol, so they cannot share one).
-- ``dask``: upload of a folder of small files by one ``Service`` and by
-  ``swiftsvc.dask`` on 1, 2 and 4 worker processes (LocalCluster, one thread
-  each; cluster start-up not measured; workers' CPU added to the client's).
+- ``dask``: upload of a tree of 2000 x 16 KiB (20 folders of 100 files) by one
+  ``Service`` and by ``swiftsvc.dask`` on 1, 2 and 4 worker processes
+  (LocalCluster, one thread each, one folder a partition; cluster start-up
+  not measured; the workers' CPU is added to the client's).
 
 Writes ``bench/pydata/results.json`` and ``bench/pydata/RESULTS.md``::
 
@@ -158,7 +159,9 @@ class Runner:
     # ---- Dask scaling --------------------------------------------------------
 
     def dask_parts(self) -> None:
-        tree = make_small_files(self.work / "tree", TREE_COUNT, TREE_SIZE)
+        tree = self.work / "tree"
+        for folder in range(TREE_COUNT // PER_PARTITION):
+            make_small_files(tree / f"d{folder:02d}", PER_PARTITION, TREE_SIZE)
         for round_, workers in self.rotated(DASK_VARIANTS):
             container = f"pd-dask-{workers}-{round_}"
             self.run("upload_2000x16KiB", "service" if workers == 0 else f"dask-{workers}",

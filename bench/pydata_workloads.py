@@ -193,9 +193,23 @@ WORKLOADS: dict[str, Callable[[Mapping[str, Any], Outcome], None]] = {
 }
 
 
+def _import_client(spec: Mapping[str, Any]) -> None:
+    """Imports happen before the measured block, as in workloads.py."""
+    if spec["client"] == "swiftspec":
+        import aiohttp  # noqa: F401
+        import swiftspec  # noqa: F401
+    elif spec["workload"] == "upload_tree":
+        import distributed  # noqa: F401
+
+        import swiftsvc.dask
+    else:
+        import swiftsvc.fsspec  # noqa: F401
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[1])
     outcome = Outcome()
+    _import_client(spec)
     try:
         WORKLOADS[spec["workload"]](spec, outcome)
     except Exception as error:  # reported, not raised: the harness records a failed run

@@ -44,30 +44,31 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from swiftsvc import Service, SwiftError
 from swiftsvc.dask._partitions import (
     FileListPartition,
     ListingRange,
+    SubtreePartition,
     file_partitions,
     listing_ranges,
-    walk_files,
+    tree_partitions,
 )
 from swiftsvc.dask._runner import DaskJob, JobTotals
-from swiftsvc.dask._worker import Call, services_in_process, worker_service
-from swiftsvc.errors import SwiftError
-from swiftsvc.results import Result
-from swiftsvc.service import Service
+from swiftsvc.dask._worker import Call, Result, services_in_process, worker_service
 
 __all__ = [
     "DaskJob",
     "FileListPartition",
     "JobTotals",
     "ListingRange",
+    "SubtreePartition",
     "copy",
     "delete",
     "download",
     "file_partitions",
     "listing_ranges",
     "services_in_process",
+    "tree_partitions",
     "upload",
     "worker_service",
 ]
@@ -92,11 +93,13 @@ def upload(
     every_result: bool = False,
 ) -> DaskJob:
     """Upload the tree ``source`` (on storage every worker sees) into ``container``;
-    object names are ``object_prefix`` + paths relative to ``source``."""
+    object names are ``object_prefix`` + paths relative to ``source``. Folders of at
+    most ``files_per_partition`` files and ``bytes_per_partition`` bytes are
+    partitions of their own; larger ones are cut into file lists."""
     _check_container(container)
-    files = walk_files(source, object_prefix)
-    partitions = file_partitions(
-        files, files_per_partition=files_per_partition, bytes_per_partition=bytes_per_partition
+    partitions = tree_partitions(
+        source, object_prefix, files_per_partition=files_per_partition,
+        bytes_per_partition=bytes_per_partition,
     )
     call = Call("upload", container, dict(options or {}), dict(call_options or {}), every_result)
     return _job(client, call, partitions, max_in_flight, retries)
@@ -216,7 +219,7 @@ def _delete_container(
 def _job(
     client: Any,
     call: Call,
-    partitions: Iterator[FileListPartition] | Iterator[ListingRange],
+    partitions: Iterator[FileListPartition | SubtreePartition] | Iterator[ListingRange],
     max_in_flight: int | None,
     retries: int,
 ) -> DaskJob:

@@ -1,9 +1,12 @@
 """How a bulk job is cut into partitions (pure, and lazy: nothing here talks to Swift).
 
-- **Uploads**: the local tree is walked on the client (names and sizes only)
-  and cut into file lists of at most ``files`` files and about ``size``
-  bytes, each a partition that a worker uploads with one ``Service.upload``.
-  The files must be on storage every worker sees.
+- **Uploads**: the local tree is walked on the client (names and sizes
+  only). A folder holding (with its subfolders) at most ``files_per_partition``
+  files and ``bytes_per_partition`` bytes is one **subtree** partition: the
+  worker uploads it as a folder, so the Service learns what exists with one
+  listing of its prefix instead of a HEAD per file. The files directly in a
+  larger folder are cut into **file lists** of that size; its subfolders are
+  planned the same way. The files must be on storage every worker sees.
 - **Download, delete, copy**: the container's names arrive from its listing
   (``Service.list`` on the client, 10000 names a request); every ``count``
   names close a partition described only by a **listing range**: objects
@@ -16,6 +19,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -62,23 +66,92 @@ class ListingRange:
         return f"names from {self.first!r} {end} ({self.expected} listed)"
 
 
-Partition = FileListPartition | ListingRange
+@dataclass(frozen=True, slots=True)
+class SubtreePartition:
+    """A local folder uploaded whole, its objects named ``object_name/<relative path>``."""
+
+    index: int
+    path: str
+    object_name: str
+    files: int
+    size: int
+
+    @property
+    def expected(self) -> int:
+        return self.files
+
+    def describe(self) -> str:
+        return f"folder {self.object_name!r} ({self.files} files)"
 
 
-def walk_files(source: str, object_prefix: str = "") -> Iterator[tuple[str, str, int]]:
-    """(path, object name, size) of every file under ``source``, sorted by name
-    within each folder; object names are paths relative to ``source`` with ``/``."""
+UploadPartition = FileListPartition | SubtreePartition
+Partition = FileListPartition | SubtreePartition | ListingRange
+
+
+def tree_partitions(
+    source: str, object_prefix: str = "", *, files_per_partition: int, bytes_per_partition: int
+) -> Iterator[UploadPartition]:
+    """Subtree and file-list partitions of the tree ``source`` (see the module docstring)."""
+    if files_per_partition < 1 or bytes_per_partition < 1:
+        raise ValueError("partitions need room for at least one file and one byte")
     root = os.path.abspath(source)
-    for folder, folders, files in os.walk(root):
-        folders.sort()
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            relative = os.path.relpath(path, root).replace(os.sep, "/")
-            try:
-                size = os.path.getsize(path)
-            except OSError:
-                size = 0  # vanished or unreadable: the upload reports it
-            yield path, object_prefix + relative, size
+    if not os.path.isdir(root):
+        raise NotADirectoryError(f"{source!r} is not a folder")
+    totals = _folder_totals(root)
+    index = 0
+    pending = [root]
+    while pending:
+        folder = pending.pop(0)
+        relative = os.path.relpath(folder, root).replace(os.sep, "/")
+        name = object_prefix + ("" if relative == "." else relative)
+        files, size = totals.get(folder, (0, 0))
+        if files == 0:
+            continue
+        fits = files <= files_per_partition and size <= bytes_per_partition
+        if fits and name and not name.endswith("/"):
+            yield SubtreePartition(index, folder, name, files, size)
+            index += 1
+            continue
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        direct = [
+            (entry.path, _object_name(name, entry.name), _size(entry))
+            for entry in entries if entry.is_file()
+        ]
+        for part in file_partitions(direct, files_per_partition=files_per_partition,
+                                    bytes_per_partition=bytes_per_partition):  # fmt: skip
+            yield FileListPartition(index, part.files, part.size)
+            index += 1
+        pending[0:0] = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+
+
+def _object_name(folder_name: str, file_name: str) -> str:
+    if not folder_name:
+        return file_name
+    return folder_name + ("" if folder_name.endswith("/") else "/") + file_name
+
+
+def _size(entry: os.DirEntry[str]) -> int:
+    try:
+        return entry.stat().st_size
+    except OSError:
+        return 0  # vanished or unreadable: the upload reports it
+
+
+def _folder_totals(root: str) -> dict[str, tuple[int, int]]:
+    """(files, bytes) of every folder under ``root``, its subfolders included."""
+    totals: dict[str, tuple[int, int]] = {}
+    for folder, folders, files in os.walk(root, topdown=False):
+        count = len(files)
+        size = 0
+        for name in files:
+            with contextlib.suppress(OSError):  # vanished: the upload reports it
+                size += os.path.getsize(os.path.join(folder, name))
+        for sub in folders:
+            sub_files, sub_size = totals.get(os.path.join(folder, sub), (0, 0))
+            count += sub_files
+            size += sub_size
+        totals[folder] = (count, size)
+    return totals
 
 
 def file_partitions(

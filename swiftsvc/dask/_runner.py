@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from swiftsvc.dask._partitions import Partition
-from swiftsvc.dask._worker import Call, PartitionReport, run_partition
-from swiftsvc.results import Result
+from swiftsvc.dask._worker import Call, PartitionReport, Result, run_partition
 
 # how long one wait for a finished partition may block before looking at cancel()
 _POLL = 0.5

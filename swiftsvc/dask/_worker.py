@@ -25,11 +25,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from swiftsvc.dask._partitions import FileListPartition, ListingRange
-from swiftsvc.objects import UploadObject
-from swiftsvc.results import Result
-from swiftsvc.service import Service
+from swiftsvc import Service, UploadObject
+from swiftsvc.dask._partitions import (
+    FileListPartition,
+    ListingRange,
+    Partition,
+    SubtreePartition,
+)
 
+# a Service result dict (swiftsvc.results is the library's own, private module)
+Result = dict[str, Any]
 # how often a running partition asks whether its job was cancelled
 CANCEL_CHECK = 0.5
 # what a partition's work is counted by, per operation
@@ -92,7 +97,7 @@ class Call:
     cancel_event: str | None = None
 
 
-def run_partition(call: Call, partition: FileListPartition | ListingRange) -> PartitionReport:
+def run_partition(call: Call, partition: Partition) -> PartitionReport:
     """Run one partition on this worker process's Service (a Dask task)."""
     started = time.monotonic()
     service = worker_service(call.service_options)
@@ -116,10 +121,12 @@ def run_partition(call: Call, partition: FileListPartition | ListingRange) -> Pa
     return report
 
 
-def _results(
-    service: Service, call: Call, partition: FileListPartition | ListingRange
-) -> Iterator[Result]:
+def _results(service: Service, call: Call, partition: Partition) -> Iterator[Result]:
     options = dict(call.call_options)
+    if isinstance(partition, SubtreePartition):
+        # a folder: the Service lists its prefix once instead of a HEAD per file
+        folder = UploadObject(partition.path, object_name=partition.object_name)
+        return service.upload(call.container, [folder], options)
     if isinstance(partition, FileListPartition):
         sources = [UploadObject(path, object_name=name) for path, name in partition.files]
         return service.upload(call.container, sources, options)

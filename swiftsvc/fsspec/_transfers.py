@@ -31,6 +31,7 @@ class Batch:
     options: dict[str, Any]
     # (container, object name, local path)
     pairs: list[tuple[str, str, str]] = field(default_factory=list)
+    given: frozenset[str] = frozenset()  # the options the caller named
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,10 @@ import errno
 from collections.abc import Mapping
 from typing import Any
 
-from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc import ClientException, SwiftError
+
+# a Service result dict (swiftsvc.results is the library's own, private module)
+Result = dict[str, Any]
 
 _BY_STATUS: dict[int, tuple[type[OSError], int]] = {
     404: (FileNotFoundError, errno.ENOENT),

@@ -29,11 +29,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from fsspec.spec import AbstractBufferedFile  # type: ignore[import-untyped]
 
+from swiftsvc import UploadObject
 from swiftsvc.fsspec._paths import split
 from swiftsvc.fsspec._pipe import Pipe
-from swiftsvc.fsspec.errors import check, to_os_error
-from swiftsvc.objects import UploadObject
-from swiftsvc.results import Result
+from swiftsvc.fsspec.errors import Result, check, to_os_error
 
 if TYPE_CHECKING:
     from swiftsvc.fsspec.filesystem import SwiftFileSystem

@@ -38,7 +38,7 @@ from typing import Any
 from fsspec.callbacks import DEFAULT_CALLBACK  # type: ignore[import-untyped]
 from fsspec.spec import AbstractFileSystem  # type: ignore[import-untyped]
 
-from swiftsvc.errors import SwiftError
+from swiftsvc import CopyObject, Service, SwiftError, UploadObject
 from swiftsvc.fsspec import _paths
 from swiftsvc.fsspec._transfers import (
     Batch,
@@ -46,11 +46,8 @@ from swiftsvc.fsspec._transfers import (
     group_uploads,
     plan_downloads,
 )
-from swiftsvc.fsspec.errors import check, http_status, to_os_error
+from swiftsvc.fsspec.errors import Result, check, http_status, to_os_error
 from swiftsvc.fsspec.files import SwiftFile
-from swiftsvc.objects import CopyObject, UploadObject
-from swiftsvc.results import Result
-from swiftsvc.service import Service
 
 DEFAULT_SEGMENT_SIZE = 32 << 20
 # content types that mark an object as a folder (python-swiftclient's list)
@@ -94,6 +91,7 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
         # unknown or misspelt option names are refused here, by the Service
         self.service = Service(storage_options)
         self._batches = threading.local()
+        self._listing_limits: tuple[int, int] | None = None
 
     # ---- paths ----------------------------------------------------------
 
@@ -274,12 +272,35 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
             if missing_ok and http_status(error) == 404:
                 return
             raise to_os_error(error, container or "") from error
-        for page in pages:
-            if not page["success"]:
-                if missing_ok and http_status(page["error"]) == 404:
+        full_page = self._page_limit(container is None)
+        try:
+            for page in pages:
+                if not page["success"]:
+                    if missing_ok and http_status(page["error"]) == 404:
+                        return
+                    check(page, container or "")
+                yield from page["listing"]
+                if len(page["listing"]) < full_page:
+                    # a page shorter than the cluster's limit is the last one: do not
+                    # ask for the empty page that would say so
                     return
-                check(page, container or "")
-            yield from page["listing"]
+        finally:
+            close = getattr(pages, "close", None)
+            if callable(close):
+                close()
+
+    def _page_limit(self, account: bool) -> int:
+        """The cluster's listing page size (its ``/info``, cached by the Service)."""
+        if self._listing_limits is None:
+            try:
+                info = self.service.capabilities()["capabilities"].get("swift", {})
+            except Exception:  # no /info: never stop on a short page
+                info = {}
+            self._listing_limits = (
+                min(int(info.get("account_listing_limit", 0)) or 1 << 62, 10000),
+                min(int(info.get("container_listing_limit", 0)) or 1 << 62, 10000),
+            ) if info else (1 << 62, 1 << 62)  # fmt: skip
+        return self._listing_limits[0 if account else 1]
 
     def created(self, path: str) -> datetime:
         return self.modified(path)
@@ -562,10 +583,16 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
     ) -> None:
         """Upload files and trees in one Service call per container (``skip_identical``,
         ``changed``, ``segment_size`` and ``checksum`` may be given)."""
-        batch = Batch(self._transfer_options(kwargs))
+        given = frozenset(kwargs) & _TRANSFER_OPTIONS
+        batch = Batch(self._transfer_options(kwargs), given=given)
         with self._collecting(batch):
             super().put(lpath, rpath, recursive=recursive, callback=callback,
                         maxdepth=maxdepth, **kwargs)  # fmt: skip
+        if "segment_size" not in batch.given and all(
+            _size(local) <= self.segment_size for _, _, local in batch.pairs
+        ):
+            # nothing to segment: no segment container to create either
+            batch.options.pop("segment_size", None)
         failures: list[tuple[Result, str]] = []
         for container, items in group_uploads(batch.pairs).items():
             sources = [UploadObject(local, object_name=key) for local, key in items]
@@ -719,6 +746,13 @@ def _head_info(name: str, headers: Mapping[str, str]) -> dict[str, Any]:
 
 
 # ---- results -------------------------------------------------------------------
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # the upload reports the missing file
 
 
 def _without_folders(pairs: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

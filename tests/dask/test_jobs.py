@@ -90,11 +90,12 @@ def test_upload_sends_every_file_exactly_once_on_one_service_per_worker_process(
     summaries = _summaries(results)
     uploaded = Counter(r["object"] for r in results if r["action"] == "upload_object")
     assert [r for r in results if not r["success"]] == []
-    # 97 files in partitions of at most 9: every partition reported once
-    assert sorted(s["partition"] for s in summaries) == list(range(11))
+    # 12 folders d*/sub* of 7-8 files and large/: 13 folder partitions, each reported once
+    assert sorted(s["partition"] for s in summaries) == list(range(13))
+    assert all(s["description"].startswith("folder ") for s in summaries)
     assert uploaded == Counter(list(tree))  # each name exactly once
     assert sum(s["done"] for s in summaries) == job.totals.done == len(tree)
-    assert job.totals.expected == len(tree) and job.totals.partitions_succeeded == 11
+    assert job.totals.expected == len(tree) and job.totals.partitions_succeeded == 13
     # the partitions ran on several worker processes...
     assert len({s["worker"] for s in summaries}) > 1
     # ...each holding one Service for these options, however many tasks it ran
@@ -237,3 +238,27 @@ def test_file_partitions_bound_count_and_bytes(tmp_path: Path) -> None:
     parts = list(swift_dask.file_partitions(iter(files), files_per_partition=2,
                                             bytes_per_partition=12))  # fmt: skip
     assert [[name for _, name in p.files] for p in parts] == [["0", "1"], ["2"], ["3"], ["4", "5"]]
+
+
+def test_upload_partitions_are_small_folders_whole_and_file_lists_of_large_ones(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "root"
+    for name in ["a.txt", "b.txt", "c.txt", "small/x", "small/deep/y", "flat/1", "flat/2",
+                 "flat/3", "flat/sub/z"]:  # fmt: skip
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"12345")
+    parts = list(swift_dask.tree_partitions(str(root), "p/", files_per_partition=2,
+                                            bytes_per_partition=1 << 20))  # fmt: skip
+    shown = [(type(p).__name__, p.describe()) for p in parts]
+    assert shown == [
+        ("FileListPartition", "files 'p/a.txt' ... (2)"),
+        ("FileListPartition", "files 'p/c.txt' ... (1)"),
+        ("FileListPartition", "files 'p/flat/1' ... (2)"),
+        ("FileListPartition", "files 'p/flat/3' ... (1)"),
+        ("SubtreePartition", "folder 'p/flat/sub' (1 files)"),
+        ("SubtreePartition", "folder 'p/small' (2 files)"),
+    ]
+    assert [p.index for p in parts] == list(range(6))
+    assert sum(p.expected for p in parts) == 9
