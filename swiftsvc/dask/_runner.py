@@ -100,6 +100,7 @@ class DaskJob:
 
     def _run(self) -> Generator[Result, None, None]:
         from distributed import Event, wait
+        from distributed.client import FuturesCancelledError
 
         client = self.client
         event = Event(self._event_name, client=client)  # type: ignore[no-untyped-call]
@@ -132,6 +133,9 @@ class DaskJob:
                     )
                 except TimeoutError:
                     continue
+                except FuturesCancelledError:
+                    # wait() refuses cancelled futures: each is reported below
+                    done = {future for future in in_flight if future.done()}
                 for future in done:
                     partition, tries = in_flight.pop(future)
                     yield from self._finished(future, partition, tries, call, in_flight)

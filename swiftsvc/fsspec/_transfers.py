@@ -32,6 +32,8 @@ class Batch:
     # (container, object name, local path)
     pairs: list[tuple[str, str, str]] = field(default_factory=list)
     given: frozenset[str] = frozenset()  # the options the caller named
+    # info of the paths listed during this call (by find/ls), path -> info
+    known: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

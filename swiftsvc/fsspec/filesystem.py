@@ -135,6 +135,7 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
                 continue
             entries[info["name"]] = info
         if entries or location.is_container:
+            self._learned(entries.values())
             return list(entries.values())
         # nothing below it: an object's own path lists as that object
         info = self.info(path)
@@ -146,6 +147,11 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
         location = _paths.split(path)
         if location.is_root:
             return _folder_info("")
+        batch: Batch | None = getattr(self._batches, "current", None)
+        if batch is not None and location.full in batch.known:
+            # listed moments ago by this same put/get/copy/rm: fsspec asks isdir()
+            # of every path it expanded, which would be one request each
+            return dict(batch.known[location.full])
         if location.is_container:
             try:
                 stat = self.service.stat(location.container)
@@ -228,6 +234,7 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
                 found[info["name"]] = info
         if withdirs and below and not location.is_root and location.full not in found:
             found[location.full] = _folder_info(location.full)  # it has objects below it
+        self._learned(found.values())
         names = sorted(found)
         if detail:
             return {name: found[name] for name in names}
@@ -288,6 +295,13 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
             close = getattr(pages, "close", None)
             if callable(close):
                 close()
+
+    def _learned(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Remember listed entries for the rest of the current put/get/copy/rm."""
+        batch: Batch | None = getattr(self._batches, "current", None)
+        if batch is not None:
+            for entry in entries:
+                batch.known[entry["name"]] = entry
 
     def _page_limit(self, account: bool) -> int:
         """The cluster's listing page size (its ``/info``, cached by the Service)."""
@@ -489,7 +503,8 @@ class SwiftFileSystem(AbstractFileSystem):  # type: ignore[misc]
         The Service deletes in bulk (``?bulk-delete``) where the cluster offers
         it, and removes the segments of large objects with them.
         """
-        paths = self.expand_path(path, recursive=recursive, maxdepth=maxdepth)
+        with self._collecting(Batch({})):
+            paths = self.expand_path(path, recursive=recursive, maxdepth=maxdepth)
         whole: list[str] = []
         objects: dict[str, list[str]] = {}
         for name in paths:

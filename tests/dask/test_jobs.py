@@ -102,8 +102,9 @@ def test_upload_sends_every_file_exactly_once_on_one_service_per_worker_process(
     assert set(dask_client.run(swift_dask.services_in_process).values()) <= {1}
 
     assert sorted(_names(service, container)) == sorted(tree)
-    for name in ("d1/sub2/f013.txt", "large/big1.bin"):
+    for name in ("d1/sub1/f013.txt", "large/big1.bin"):
         [download] = service.download(container, [name], {"out_file": "-"})
+        assert download["success"], download.get("error")
         assert b"".join(download["contents"]) == tree[name]
     [big] = service.stat(container, ["large/big0.bin"])  # type: ignore[misc]
     assert big["headers"]["x-static-large-object"] == "True"
