@@ -44,6 +44,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+try:
+    import distributed as _distributed  # noqa: F401
+except ImportError as error:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "swiftsvc.dask needs dask.distributed: pip install 'swiftsvc[dask]'"
+    ) from error
+
 from swiftsvc import Service, SwiftError
 from swiftsvc.dask._partitions import (
     FileListPartition,

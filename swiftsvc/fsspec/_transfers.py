@@ -16,6 +16,8 @@ is downloaded alone with ``out_file``.
 
 from __future__ import annotations
 
+import bisect
+import os
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -111,3 +113,25 @@ def download_options(
 
 def is_under(path: str, folder: str) -> bool:
     return path.startswith(folder.rstrip("/") + "/") or posixpath.normpath(path) == folder
+
+
+def local_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # the upload reports the missing file
+
+
+def without_folders(pairs: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The (container, key, target) pairs whose key is no pseudo-folder of another's
+    (fsspec expands trees with their folders; a folder is no object to move)."""
+    keys = sorted({(container, key) for container, key, _ in pairs})
+
+    def is_folder(container: str, key: str) -> bool:
+        below = (container, key + "/")
+        index = bisect.bisect_left(keys, below)
+        return index < len(keys) and keys[index][0] == container and (
+            keys[index][1].startswith(below[1])
+        )
+
+    return [pair for pair in pairs if not is_folder(pair[0], pair[1])]

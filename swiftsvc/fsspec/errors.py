@@ -21,7 +21,7 @@ anything else              ``OSError`` (EIO)
 from __future__ import annotations
 
 import errno
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from swiftsvc import ClientException, SwiftError
@@ -70,3 +70,28 @@ def check(result: Mapping[str, Any], path: str) -> None:
     if not isinstance(error, BaseException):
         error = SwiftError(f"{result.get('action', 'operation')} failed")
     raise to_os_error(error, path) from error
+
+
+def as_iter(value: Result | Iterator[Result]) -> Iterator[Result]:
+    if isinstance(value, dict):
+        return iter([value])
+    return value
+
+
+def check_all(results: Iterable[Result], path: str) -> None:
+    """Consume ``results``; raise the mapped error of the first failure, if any."""
+    failures = [(r, path) for r in results if not r["success"]]
+    raise_first(failures)
+
+
+def raise_first(failures: list[tuple[Result, str]]) -> None:
+    if not failures:
+        return
+    result, path = failures[0]
+    if len(failures) > 1:
+        error = result.get("error")
+        result = {**result, "error": SwiftError(
+            f"{len(failures)} operations failed; the first: {error}",
+            exc=error if isinstance(error, BaseException) else None,
+        )}  # fmt: skip
+    check(result, path)
