@@ -150,9 +150,9 @@ class DaskJob:
                 client.cancel(list(in_flight))
             client.cancel([call])
 
-    def _submit(self, call: Any, partition: Partition) -> Any:
+    def _submit(self, call: Any, partition: Partition, attempt: int = 1) -> Any:
         # pure=False: a retry must be a new task, not the failed one's key again
-        return self.client.submit(run_partition, call, partition, pure=False)
+        return self.client.submit(run_partition, call, partition, attempt, pure=False)
 
     def _finished(
         self,
@@ -175,7 +175,7 @@ class DaskJob:
             error = future.exception()
             if tries <= self.retries:
                 self.totals.retried += 1
-                in_flight[self._submit(call, partition)] = (partition, tries + 1)
+                in_flight[self._submit(call, partition, tries + 1)] = (partition, tries + 1)
                 return
         yield self._failed_summary(partition, tries, error)
 

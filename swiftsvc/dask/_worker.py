@@ -97,15 +97,20 @@ class Call:
     cancel_event: str | None = None
 
 
-def run_partition(call: Call, partition: Partition) -> PartitionReport:
-    """Run one partition on this worker process's Service (a Dask task)."""
+def run_partition(call: Call, partition: Partition, attempt: int = 1) -> PartitionReport:
+    """Run one partition on this worker process's Service (a Dask task).
+
+    A partition run again (``attempt`` > 1) after its task failed uploads or
+    downloads with ``skip_identical``: what the failed try already moved is
+    compared, not sent again. Deletes list their range anew; copies repeat.
+    """
     started = time.monotonic()
     service = worker_service(call.service_options)
     report = PartitionReport(
         call.operation, partition.index, partition.describe(), partition.expected,
         worker=f"pid {os.getpid()}",
     )  # fmt: skip
-    results = _results(service, call, partition)
+    results = _results(service, call, partition, again=attempt > 1)
     watch = _CancelWatch(call.cancel_event)
     try:
         for result in results:
@@ -121,8 +126,12 @@ def run_partition(call: Call, partition: Partition) -> PartitionReport:
     return report
 
 
-def _results(service: Service, call: Call, partition: Partition) -> Iterator[Result]:
+def _results(
+    service: Service, call: Call, partition: Partition, *, again: bool
+) -> Iterator[Result]:
     options = dict(call.call_options)
+    if again and call.operation in ("upload", "download"):
+        options.setdefault("skip_identical", True)
     if isinstance(partition, SubtreePartition):
         # a folder: the Service lists its prefix once instead of a HEAD per file
         folder = UploadObject(partition.path, object_name=partition.object_name)
