@@ -102,6 +102,36 @@ def group_uploads(pairs: Iterable[tuple[str, str, str]]) -> dict[str, list[tuple
     return dict(by_container)
 
 
+def whole_folder(items: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """(local folder, object prefix) when ``items`` (local path, object name) are
+    exactly the files of one local folder, each named prefix + its relative path;
+    None otherwise (a subset, renamed files, symbolic links, or no common folder).
+    """
+    if not items:
+        return None
+    placement = _placement(items[0][1], items[0][0])
+    if placement is None:
+        return None
+    folder, strip = placement
+    prefix = strip.rstrip("/")
+    if not prefix:
+        return None  # the Service names a folder's objects after a non-empty name
+    wanted = {(os.path.join(folder, key[len(strip):]), key) for _, key in items
+              if key.startswith(strip)}  # fmt: skip
+    if len(wanted) != len(items) or wanted != {(os.path.normpath(p), k) for p, k in items}:
+        return None
+    found: set[tuple[str, str]] = set()
+    for root, folders, files in os.walk(folder):
+        for name in folders + files:
+            if os.path.islink(os.path.join(root, name)):
+                return None  # how links are followed is the walker's business: stay exact
+        for name in files:
+            path = os.path.join(root, name)
+            relative = os.path.relpath(path, folder).replace(os.sep, "/")
+            found.add((path, strip + relative))
+    return (folder, prefix) if found == wanted else None
+
+
 def download_options(
     group: DownloadGroup, options: Mapping[str, Any]
 ) -> dict[str, Any]:

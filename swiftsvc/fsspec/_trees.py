@@ -26,6 +26,7 @@ from swiftsvc.fsspec._transfers import (
     group_uploads,
     local_size,
     plan_downloads,
+    whole_folder,
     without_folders,
 )
 from swiftsvc.fsspec.errors import Result, check_all, http_status, raise_first
@@ -114,7 +115,13 @@ class Trees(AbstractFileSystem):  # type: ignore[misc]
             batch.options.pop("segment_size", None)
         failures: list[tuple[Result, str]] = []
         for container, items in group_uploads(batch.pairs).items():
-            sources = [UploadObject(local, object_name=key) for local, key in items]
+            folder = whole_folder(items)
+            sources = (
+                # a whole local folder: the Service learns what exists from one
+                # listing of its prefix instead of a HEAD per file
+                [UploadObject(folder[0], object_name=folder[1])] if folder is not None
+                else [UploadObject(local, object_name=key) for local, key in items]
+            )  # fmt: skip
             for result in self.service.upload(container, sources, batch.options):
                 if not result["success"]:
                     failures.append((result, _paths.join(container, result.get("object") or "")))

@@ -251,6 +251,9 @@ def test_put_and_get_move_trees_in_one_call_per_container_with_skip_identical(
         fs = SwiftFileSystem(skip_instance_cache=True, **options)
         # trailing slashes: the folder's contents, not the folder, both times
         fs.put(f"{source}/", f"{bucket}/up/", recursive=True)
+        # a whole folder: one listing tells what exists, no HEAD per object
+        assert proxy.count(method="HEAD", path=r"/up/") == 0
+        assert proxy.count(method="PUT", path=r"/up/") == len(tree)
         assert sorted(fs.find(f"{bucket}/up")) == sorted(f"{bucket}/up/{n}" for n in tree)
         proxy.clear_requests()
         fs.put(f"{source}/", f"{bucket}/up/", recursive=True, skip_identical=True)
