@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -151,12 +152,10 @@ class Runner:
             self.run("put_2000", client, round_, {
                 "workload": "put_small", "container": container, "prefix": "small",
                 "source_dir": str(small), "expected": SMALL_COUNT})  # fmt: skip
-            floor.remove_container(self.account, container)
+            _remove(self.account, container)
             self.run("ls_20000", client, round_, {
                 "workload": "ls_big", "container": "pd-big", "prefix": "folder",
                 "expected": BIG_COUNT})  # fmt: skip
-        for container in ("pd-source", "pd-big"):
-            floor.remove_container(self.account, container)
 
     # ---- Dask scaling --------------------------------------------------------
 
@@ -170,13 +169,21 @@ class Runner:
                      round_, {"workload": "upload_tree", "container": container,
                               "source_dir": str(tree), "workers": workers,
                               "per_partition": PER_PARTITION})  # fmt: skip
-            floor.remove_container(self.account, container)
+            _remove(self.account, container)
 
     def fresh_dir(self, name: str) -> Path:
         path = self.work / name
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
         return path
+
+
+def _remove(account: floor.Account, container: str) -> None:
+    """Free the server of a run's objects (the whole cluster goes at the end anyway)."""
+    try:
+        floor.remove_container(account, container)
+    except (floor.FloorError, OSError) as error:
+        say(f"could not remove {container}: {error}")
 
 
 # ---- the report --------------------------------------------------------------------
@@ -255,10 +262,13 @@ def main(argv: Sequence[str]) -> int:
         spec_python = swiftspec_python() if args.only != "dask" else Path(sys.executable)
         with LocalSwift(state_dir=work / "swift", progress=say) as cluster:
             runner = Runner(cluster, work, args.rounds, spec_python)
-            if args.only in (None, "fsspec"):
-                runner.fsspec_parts()
-            if args.only in (None, "dask"):
-                runner.dask_parts()
+            try:
+                if args.only in (None, "fsspec"):
+                    runner.fsspec_parts()
+                if args.only in (None, "dask"):
+                    runner.dask_parts()
+            except Exception:  # keep what was measured; the traceback says what failed
+                traceback.print_exc()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results = {"machine": machine, "rounds": args.rounds, "runs": runner.runs,

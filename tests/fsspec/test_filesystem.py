@@ -5,6 +5,7 @@ transfers, the registry and the environment)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import time
 from collections.abc import Iterator
@@ -97,6 +98,25 @@ def test_a_read_file_seeks_with_ranged_gets_and_whole_reads_match(
     assert swift_fs.cat_file(f"{bucket}/blob", start=len(data) + 10) == b""
     assert hashlib.md5(swift_fs.cat_file(f"{bucket}/blob")).hexdigest() == hashlib.md5(
         data).hexdigest()  # fmt: skip
+
+
+def test_large_objects_read_in_ranges_and_whole(
+    swift_fs: SwiftFileSystem, bucket: str, swift_options: dict[str, str]
+) -> None:
+    data = os.urandom(3 * MIB + 11)
+    with Service(swift_options) as service:
+        for name, slo in (("slo", True), ("dlo", False)):
+            source = UploadObject(io.BytesIO(data), object_name=name)
+            options = {"segment_size": MIB, "use_slo": slo}
+            assert all(r["success"] for r in service.upload(bucket, [source], options))
+    for name in ("slo", "dlo"):
+        info = swift_fs.info(f"{bucket}/{name}")
+        assert info["size"] == len(data) and info["large_object"]
+        with swift_fs.open(f"{bucket}/{name}", "rb", block_size=MIB) as f:
+            f.seek(1000)
+            assert f.read(2 * MIB) == data[1000 : 1000 + 2 * MIB]
+            f.seek(0)
+            assert f.read() == data
 
 
 def test_a_whole_read_that_does_not_match_the_etag_raises(
