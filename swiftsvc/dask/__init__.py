@@ -41,15 +41,12 @@ walk, and the scheduler's memory, stay proportional to it.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-try:
-    import distributed as _distributed  # noqa: F401
-except ImportError as error:  # pragma: no cover - depends on the installation
-    raise ImportError(
-        "swiftsvc.dask needs dask.distributed: pip install 'swiftsvc[dask]'"
-    ) from error
+if importlib.util.find_spec("distributed") is None:  # pragma: no cover - installation
+    raise ImportError("swiftsvc.dask needs dask.distributed: pip install 'swiftsvc[dask]'")
 
 from swiftsvc import Service, SwiftError
 from swiftsvc.dask._partitions import (

@@ -16,6 +16,7 @@ when a job is cancelled are counted in :attr:`JobTotals.not_started`.
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 import traceback
@@ -99,11 +100,12 @@ class DaskJob:
     # ------------------------------------------------------------------ the loop
 
     def _run(self) -> Generator[Result, None, None]:
-        from distributed import Event, wait
-        from distributed.client import FuturesCancelledError
+        # untyped use: distributed's annotations are partial, and it is an optional extra
+        distributed: Any = importlib.import_module("distributed")
+        cancelled_error: type[BaseException] = distributed.client.FuturesCancelledError
 
         client = self.client
-        event = Event(self._event_name, client=client)  # type: ignore[no-untyped-call]
+        event = distributed.Event(self._event_name, client=client)
         # one copy of the options (credentials included) on every worker, not one per task
         [call] = client.scatter([self._call], broadcast=True, hash=False)
         in_flight: dict[Any, tuple[Partition, int]] = {}
@@ -115,7 +117,7 @@ class DaskJob:
                 if self._cancel_requested.is_set() and not cancelled_sent:
                     cancelled_sent = True
                     self.totals.cancelled = True
-                    event.set()  # type: ignore[no-untyped-call]
+                    event.set()
                     client.cancel(list(in_flight))
                 while not exhausted and not cancelled_sent and len(in_flight) < self.max_in_flight:
                     partition = next(source, None)
@@ -128,12 +130,12 @@ class DaskJob:
                 if not in_flight:
                     break
                 try:
-                    done, _ = wait(  # type: ignore[no-untyped-call]
+                    done, _ = distributed.wait(
                         list(in_flight), timeout=_POLL, return_when="FIRST_COMPLETED"
                     )
                 except TimeoutError:
                     continue
-                except FuturesCancelledError:
+                except cancelled_error:
                     # wait() refuses cancelled futures: each is reported below
                     done = {future for future in in_flight if future.done()}
                 for future in done:
@@ -146,7 +148,7 @@ class DaskJob:
         finally:
             if in_flight:
                 self._cancel_requested.set()
-                event.set()  # type: ignore[no-untyped-call]
+                event.set()
                 client.cancel(list(in_flight))
             client.cancel([call])
 

@@ -16,6 +16,7 @@ cancels that call's queued and running jobs in the Service.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import threading
@@ -201,9 +202,8 @@ class _CancelWatch:
             return False
         self._next = time.monotonic() + CANCEL_CHECK
         if self._event is None:
-            from distributed import Event
-
-            self._event = Event(self._name)  # type: ignore[no-untyped-call]
+            distributed: Any = importlib.import_module("distributed")
+            self._event = distributed.Event(self._name)
         return bool(self._event.is_set())
 
 

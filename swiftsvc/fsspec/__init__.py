@@ -6,7 +6,7 @@ storage_options={...})`` finds it; see :mod:`swiftsvc.fsspec.filesystem`.
 """
 
 try:
-    import fsspec as _fsspec  # type: ignore[import-untyped]  # noqa: F401
+    import fsspec as _fsspec  # noqa: F401
 except ImportError as error:  # pragma: no cover - depends on the installation
     raise ImportError(
         "swiftsvc.fsspec needs fsspec: pip install 'swiftsvc[fsspec]'"

@@ -18,7 +18,7 @@ from collections.abc import Generator, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from fsspec.spec import AbstractFileSystem  # type: ignore[import-untyped]
+from fsspec.spec import AbstractFileSystem
 
 from swiftsvc import Service, SwiftError
 from swiftsvc.fsspec import _paths

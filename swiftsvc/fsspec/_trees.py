@@ -15,8 +15,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from fsspec.callbacks import DEFAULT_CALLBACK  # type: ignore[import-untyped]
-from fsspec.spec import AbstractFileSystem  # type: ignore[import-untyped]
+from fsspec.callbacks import DEFAULT_CALLBACK
+from fsspec.spec import AbstractFileSystem
 
 from swiftsvc import CopyObject, Service, UploadObject
 from swiftsvc.fsspec import _paths

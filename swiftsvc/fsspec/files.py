@@ -27,7 +27,7 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from fsspec.spec import AbstractBufferedFile  # type: ignore[import-untyped]
+from fsspec.spec import AbstractBufferedFile
 
 from swiftsvc import UploadObject
 from swiftsvc.fsspec._paths import split
