@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -247,6 +248,10 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -255,6 +260,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--work-dir", default="/dev/shm")
     parser.add_argument("--out", default=str(HERE / "pydata"))
     args = parser.parse_args(argv)
+    # a background run ignores SIGINT: let SIGTERM stop it cleanly (servers stopped)
+    signal.signal(signal.SIGTERM, _interrupt)
     machine = report.machine()
     work = Path(tempfile.mkdtemp(prefix="swiftsvc-pydata-", dir=args.work_dir))
     started = time.monotonic()
