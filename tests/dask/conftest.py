@@ -12,8 +12,10 @@ pytest.importorskip("distributed")
 WORKERS = 3
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_client() -> Iterator[Any]:
+    # module scope: the cluster's threads and processes are gone before later
+    # test modules run (the memory tests trace every allocation of this process)
     from distributed import Client, LocalCluster
 
     # processes, not threads: each worker is its own interpreter with its own Service
