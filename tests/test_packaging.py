@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "swiftsvc"
 # subpackages whose third-party imports come from an extra, not from the core
 # dependencies: {subpackage: extra}
-OPTIONAL_PARTS = {"testing": "testing"}
+OPTIONAL_PARTS = {"testing": "testing", "fsspec": "fsspec", "dask": "dask"}
 # run by the servers' own virtualenv, never imported by swiftsvc
 NOT_IMPORTED = {PACKAGE / "testing" / "_swift_runner.py"}
 
