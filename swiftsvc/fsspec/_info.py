@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -45,7 +45,7 @@ def listing_info(container: str, item: Mapping[str, Any]) -> dict[str, Any]:
     modified = item.get("last_modified")
     if modified:
         info["last_modified"] = datetime.fromisoformat(str(modified)).replace(
-            tzinfo=timezone.utc
+            tzinfo=UTC
         )
     return info
 
