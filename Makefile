@@ -2,13 +2,21 @@
 # Everything they need is installed here: a virtualenv for swiftsvc in .venv,
 # and the Swift / Keystone server virtualenvs under $SWIFTSVC_CACHE_DIR
 # (default ~/.cache/swiftsvc), built on first use by swiftsvc.testing.
+#
+#   make demo       the backup/restore demo (builds the Swift virtualenv only)
+#   make quick      server-free tests and the fast real-server ones (< 2 min)
+#   make test       everything: lint, types, every test (CI runs this: .ci/run)
+#   make durations  every test, re-recording tests/durations.json (what `quick` skips)
+#   make dist       the sdist (with the whole test suite) and the wheel, in dist/
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# tests recorded slower than pyproject's swiftsvc_slow_after are marked slow
+QUICK := -m "not slow and not keystone"
 
-.PHONY: demo test unit lint type check bench servers clean
+.PHONY: demo test quick durations unit lint type bench servers dist clean
 
 $(STAMP): pyproject.toml
 	@start=$$(date +%s); \
@@ -22,7 +30,9 @@ $(STAMP): pyproject.toml
 servers: $(STAMP)
 	$(PY) -m swiftsvc.testing install
 
-demo: servers
+# the demo runs Swift only: no Keystone virtualenv to build
+demo: $(STAMP)
+	$(PY) -m swiftsvc.testing install swift
 	$(PY) examples/demo.py
 
 lint: $(STAMP)
@@ -40,15 +50,28 @@ type: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests
 
+quick: $(STAMP)
+	$(PY) -m swiftsvc.testing install swift
+	@start=$$(date +%s); \
+	$(PY) -m pytest -q $(QUICK) tests; status=$$?; \
+	echo "[phase] quick tests took $$(( $$(date +%s) - start )) s"; exit $$status
+
 # the whole test suite: lint, types, then every test against the real servers
 test: servers lint type
 	@start=$$(date +%s); \
 	$(PY) -m pytest -q --durations=15 tests; status=$$?; \
 	echo "[phase] tests took $$(( $$(date +%s) - start )) s"; exit $$status
 
+durations: servers
+	$(PY) -m pytest -q --record-durations tests
+
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
 bench: servers
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist

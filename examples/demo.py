@@ -13,10 +13,14 @@
 
 A progress bar shows each phase on a terminal; a table per phase and a
 verdict follow. Exit code 0 only when every check passed.
+
+The tree and the restore live in a temporary folder removed at the end;
+``--keep DIR`` works in DIR instead and leaves both there to look at.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import random
@@ -125,10 +129,29 @@ def checks(
     ]
 
 
-def main() -> int:
+def work_folder(keep: Path | None) -> Path:
+    """The folder to work in: ``keep`` (new or empty), else a temporary one."""
+    if keep is None:
+        return Path(tempfile.mkdtemp(prefix="swiftsvc-demo-"))
+    if keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+        # leftovers of an earlier run would show up as unexpected restored files
+        raise SystemExit(f"--keep {keep}: give a folder that does not exist yet or is empty")
+    keep.mkdir(parents=True, exist_ok=True)
+    return keep
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Backup, incremental backup and verified "
+                                     "restore against a local real Swift.")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="work in DIR (new or empty) and keep the tree and the restore")
+    keep: Path | None = parser.parse_args(argv).keep
     progress = show_progress()
     rng = random.Random(7)
-    work = Path(tempfile.mkdtemp(prefix="swiftsvc-demo-"))
+    work = work_folder(keep)
+    if keep is None:
+        print(f"working in {work} (temporary: removed at the end; --keep DIR keeps it)",
+              flush=True)
     try:
         source, restored = work / "source", work / "restored"
         digests = generate_tree(source, rng)
@@ -156,6 +179,12 @@ def main() -> int:
             restore = backup.restore(svc, CONTAINER, restored, progress=progress)
             print(f"restore: {restore.transferred} downloaded into {restored}", flush=True)
         problems = compare(restored, digests)
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+            print(f"removed {work}: the tree and the restore were checked, then deleted",
+                  flush=True)
+        else:
+            print(f"kept in {work}: the tree in source/, the restore in restored/", flush=True)
 
         tallies = [full, incremental, restore]
         print()
@@ -176,7 +205,8 @@ def main() -> int:
         print("\nVERIFIED: the restore is identical to the tree" if ok else "\nDEMO FAILED")
         return 0 if ok else 1
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if keep is None:  # also when a phase failed: a temporary folder never stays
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

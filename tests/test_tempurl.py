@@ -107,7 +107,7 @@ def test_expiry_forms() -> None:
     assert expiry_timestamp("2030-01-31T12:00:00Z", now=clock) == utc
     local = int(time.mktime((2030, 1, 31, 12, 0, 0, 0, 0, -1)))
     assert expiry_timestamp("2030-01-31T12:00:00", now=clock) == local
-    aware = datetime.datetime(2030, 1, 31, 12, tzinfo=datetime.timezone.utc)
+    aware = datetime.datetime(2030, 1, 31, 12, tzinfo=datetime.UTC)
     assert expiry_timestamp(aware) == utc
 
 

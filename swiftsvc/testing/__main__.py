@@ -1,6 +1,6 @@
 """Run the local servers from a shell.
 
-    python -m swiftsvc.testing install                    build the server venvs
+    python -m swiftsvc.testing install [swift] [keystone] build the server venvs
     eval "$(python -m swiftsvc.testing start [--keystone] [--state-dir DIR])"
     python -m swiftsvc.testing env [--state-dir DIR]      print the exports again
     python -m swiftsvc.testing stop [--state-dir DIR]     stop everything by PID
@@ -85,8 +85,13 @@ def _start(state_dir: Path, with_keystone: bool) -> int:
         _say(f"already running from {state_dir}; run `python -m swiftsvc.testing stop` first")
         return 1
     started = time.monotonic()
-    swift = LocalSwift(state_dir=state_dir / "swift", keep_state=True, progress=_say)
-    keystone = LocalKeystone(state_dir=state_dir / "keystone", keep_state=True, progress=_say)
+    # detached: these servers are the user's until `stop`, not this command's
+    swift = LocalSwift(
+        state_dir=state_dir / "swift", keep_state=True, progress=_say, detached=True
+    )
+    keystone = LocalKeystone(
+        state_dir=state_dir / "keystone", keep_state=True, progress=_say, detached=True
+    )
     try:
         swift.start()
         if with_keystone:
@@ -132,8 +137,11 @@ def _stop(state_dir: Path) -> int:
     return 0
 
 
-def _install() -> int:
-    """Build both venvs at once: CI prints the cold install time from here."""
+_VENVS = {"swift": _venv.SWIFT_VENV, "keystone": _venv.KEYSTONE_VENV}
+
+
+def _install(names: list[str]) -> int:
+    """Build the named venvs (all by default) at once: CI prints the cold install time."""
     errors: list[str] = []
 
     def build(spec: _venv.VenvSpec) -> None:
@@ -150,8 +158,8 @@ def _install() -> int:
 
     started = time.monotonic()
     threads = [
-        threading.Thread(target=build, args=(spec,))
-        for spec in (_venv.SWIFT_VENV, _venv.KEYSTONE_VENV)
+        threading.Thread(target=build, args=(_VENVS[name],))
+        for name in dict.fromkeys(names or _VENVS)  # in order, each once
     ]
     for thread in threads:
         thread.start()
@@ -170,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("install", help="build the Swift and Keystone virtualenvs")
+    install = commands.add_parser("install", help="build the server virtualenvs")
+    # no choices=: argparse (3.11) then refuses the empty default list
+    install.add_argument("servers", nargs="*", help="swift, keystone (default: both)")
     start = commands.add_parser("start", help="start servers detached; print exports")
     start.add_argument("--keystone", action="store_true", help="also Keystone + its proxy")
     for name in ("start", "env", "stop"):
@@ -178,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--state-dir", type=Path, default=None)
     options = parser.parse_args(argv)
     if options.command == "install":
-        return _install()
+        unknown = sorted(set(options.servers) - set(_VENVS))
+        if unknown:
+            install.error(f"unknown server {', '.join(unknown)} (choose from swift, keystone)")
+        return _install(options.servers)
     state_dir: Path = options.state_dir or _default_state_dir()
     state_dir.mkdir(parents=True, exist_ok=True)
     if options.command == "start":

@@ -4,13 +4,16 @@ for the process launchers (LocalSwift, LocalKeystone) start-up in timed phases."
 from __future__ import annotations
 
 import atexit
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from swiftsvc.testing import _venv
+from swiftsvc.testing import _tether, _venv
+from swiftsvc.testing._process import LocalClusterError
 
 _S = TypeVar("_S", bound="Lifecycle")
 _L = TypeVar("_L", bound="Launcher")
@@ -45,6 +48,10 @@ class Launcher(Lifecycle):
     every phase's time lands in ``timings`` and is reported through
     ``progress`` (the CI log shows them). A phase that fails stops whatever
     was started, so nothing is left running.
+
+    The servers die with the Python process that started them, however it
+    ends (see ``_tether``), unless the launcher is ``detached``: then they
+    outlive it once :meth:`detach` is called (the shell command ``start``).
     """
 
     name: str
@@ -52,6 +59,7 @@ class Launcher(Lifecycle):
     cache_dir: Path
     python: Path
     timings: dict[str, float]
+    detached: bool
     _progress: Callable[[str], None]
     _running: bool
 
@@ -81,9 +89,29 @@ class Launcher(Lifecycle):
         return self
 
     def detach(self) -> None:
-        """Leave the servers running when this Python process exits."""
+        """Leave the servers running when this Python process exits.
+
+        Only for a launcher created with ``detached=True``: the servers of any
+        other are tied to this process and would die with it anyway.
+        """
+        if not self.detached:
+            raise LocalClusterError(
+                f"{self.name} servers are tied to this process; "
+                "create the launcher with detached=True to leave them running"
+            )
         atexit.unregister(self.stop)
         self._running = False
+
+    def _temporary_state_dir(self, prefix: str) -> Path:
+        """A fresh state folder that goes with the servers, even if this process is killed."""
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+        if not self.detached:
+            _tether.track_folder(folder)
+        return folder
+
+    def _remove_temporary_state_dir(self, folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        _tether.forget_folder(folder)
 
     def _say(self, message: str) -> None:
         self._progress(message)

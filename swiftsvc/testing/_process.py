@@ -1,8 +1,11 @@
-"""Start, watch and stop detached server processes by PID.
+"""Start, watch and stop server processes by PID.
 
-Every server runs in its own session (``setsid``), so it survives the Python
-process that started it (the shell command ``start``) and can be stopped as a
-whole process group: a server that forked helpers takes them down with it.
+Every server runs in its own session (``setsid``): a Ctrl-C meant for the tests
+does not reach it, and it can be stopped as a whole process group (a server that
+forked helpers takes them down with it). Unless asked to outlive its starter
+(the shell command ``start``), it is also tethered to the starting process
+(see ``_tether``), so a starter killed before its cleanup runs leaves nothing
+behind.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pathlib import Path
 
 import requests
 
+from swiftsvc.testing import _tether
+
 __all__ = [
     "LocalClusterError",
     "ensure_memcached_binary",
@@ -29,7 +34,7 @@ __all__ = [
     "memcached_ready",
     "pid_alive",
     "port_is_free",
-    "start_detached",
+    "start_server",
     "stop_pids",
     "wait_healthy",
     "wait_ready",
@@ -72,16 +77,19 @@ def log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def start_detached(
+def start_server(
     argv: Sequence[str],
     *,
     log_path: Path,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    outlive_parent: bool = False,
 ) -> int:
     """Start ``argv`` in a new session with output appended to ``log_path``.
 
-    Returns the PID, which is also the process group id.
+    Returns the PID, which is also the process group id. Unless
+    ``outlive_parent``, the process is stopped when this Python process dies,
+    even by SIGKILL.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
@@ -94,9 +102,12 @@ def start_detached(
                 env=dict(env) if env is not None else None,
                 cwd=cwd,
                 start_new_session=True,
+                preexec_fn=None if outlive_parent else _tether.die_with_parent(),
             )
-        except OSError as error:
+        except (OSError, subprocess.SubprocessError) as error:
             raise LocalClusterError(f"could not run {argv[0]}: {error}") from error
+    if not outlive_parent:
+        _tether.track(child.pid)
     # nobody will wait() on it if the starter exits first; reap it if we outlive it
     _children[child.pid] = child
     return child.pid
@@ -153,6 +164,7 @@ def stop_pids(pids: Sequence[int], *, timeout: float = 10.0) -> list[int]:
     for pid in pids:
         if pid not in survivors:
             _children.pop(pid, None)
+            _tether.forget(pid)
     return survivors
 
 

@@ -31,12 +31,13 @@ from typing import Any, NamedTuple
 import requests
 
 from swiftsvc.testing import _venv
+from swiftsvc.testing._keystone_conf import write_keystone_state
 from swiftsvc.testing._lifecycle import Launcher
 from swiftsvc.testing._process import (
     LocalClusterError,
     free_port,
     port_is_free,
-    start_detached,
+    start_server,
     stop_pids,
     wait_healthy,
 )
@@ -45,14 +46,6 @@ __all__ = ["AppCredential", "KeystoneIds", "LocalKeystone", "ServiceUser"]
 
 Progress = Callable[[str], None]
 _HEALTH_TIMEOUT = 60.0
-
-# Keystone parses sys.argv when imported: gunicorn's own arguments would break it
-_WSGI_MODULE = """\
-import sys
-sys.argv = sys.argv[:1]
-from keystone.wsgi.api import application  # noqa: E402
-"""
-
 
 class KeystoneIds(NamedTuple):
     user_id: str
@@ -76,7 +69,11 @@ def _stderr(message: str) -> None:
 
 
 class LocalKeystone(Launcher):
-    """Keystone v3 from a private virtualenv; ``start()`` or ``with``."""
+    """Keystone v3 from a private virtualenv; ``start()`` or ``with``.
+
+    Its server dies with this Python process, however that ends, unless
+    ``detached`` (see :class:`~swiftsvc.testing.swift.LocalSwift`).
+    """
 
     name = "keystone"
     venv = _venv.KEYSTONE_VENV
@@ -89,12 +86,14 @@ class LocalKeystone(Launcher):
         keep_state: bool = False,
         port: int | None = None,
         progress: Progress | None = None,
+        detached: bool = False,
     ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir else _venv.default_cache_dir()
         self._given_state_dir = Path(state_dir) if state_dir else None
         self.keep_state = keep_state
         self._wanted_port = port
         self._progress = progress or _stderr
+        self.detached = detached
         self.timings: dict[str, float] = {}
         self.state_dir = Path()
         self.python = Path()
@@ -132,7 +131,7 @@ class LocalKeystone(Launcher):
         pid, self.pid = self.pid, None
         survivors = stop_pids([pid]) if pid is not None else []
         if self._given_state_dir is None and not self.keep_state:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self._remove_temporary_state_dir(self.state_dir)
         if survivors:
             raise LocalClusterError(f"keystone (pid {pid}) survived SIGKILL")
 
@@ -293,20 +292,14 @@ class LocalKeystone(Launcher):
                 shutil.rmtree(self.state_dir / folder, ignore_errors=True)
             for name in ("keystone.db", "keystone.log", "gunicorn.log"):
                 (self.state_dir / name).unlink(missing_ok=True)
-        else:
+        elif self.keep_state:
             self.state_dir = Path(tempfile.mkdtemp(prefix="swiftsvc-keystone-"))
+        else:
+            self.state_dir = self._temporary_state_dir("swiftsvc-keystone-")
         if self._wanted_port is not None and not port_is_free(self._wanted_port):
             raise LocalClusterError(f"port {self._wanted_port} wanted by keystone is in use")
         self.port = self._wanted_port or free_port()
-        for folder in ("fernet-keys", "credential-keys"):
-            keys = self.state_dir / folder
-            keys.mkdir(mode=0o700)
-            # what fernet_setup/credential_setup write, without their 2 s start-up
-            for index in ("0", "1"):
-                (keys / index).write_bytes(_fernet_key())
-                (keys / index).chmod(0o600)
-        (self.state_dir / "keystone.conf").write_text(self._config())
-        (self.state_dir / "keystone_wsgi.py").write_text(_WSGI_MODULE)
+        write_keystone_state(self.state_dir, log_path=self.log_path)
         self._manage("db_sync")
         self._manage(
             "bootstrap",
@@ -321,29 +314,6 @@ class LocalKeystone(Launcher):
             self.url,
             "--bootstrap-region-id",
             "RegionOne",
-        )
-
-    def _config(self) -> str:
-        return "\n".join(
-            [
-                "[DEFAULT]",
-                f"log_file = {self.log_path}",
-                "[database]",
-                f"connection = sqlite:///{self.state_dir / 'keystone.db'}",
-                "[fernet_tokens]",
-                f"key_repository = {self.state_dir / 'fernet-keys'}",
-                "[fernet_receipts]",
-                f"key_repository = {self.state_dir / 'fernet-keys'}",
-                "[credential]",
-                f"key_repository = {self.state_dir / 'credential-keys'}",
-                "[identity]",
-                # bcrypt's default cost makes every password check take ~270 ms
-                "password_hash_rounds = 4",
-                "[cache]",
-                "enabled = true",
-                "backend = dogpile.cache.memory",
-                "",
-            ]
         )
 
     def _manage(self, *args: str) -> None:
@@ -366,7 +336,7 @@ class LocalKeystone(Launcher):
 
     def _serve(self) -> None:
         env = {**os.environ, "OS_KEYSTONE_CONFIG_FILES": str(self.state_dir / "keystone.conf")}
-        self.pid = start_detached(
+        self.pid = start_server(
             [
                 str(self.python),
                 "-m",
@@ -388,6 +358,7 @@ class LocalKeystone(Launcher):
             ],
             log_path=self.state_dir / "gunicorn.log",
             env=env,
+            outlive_parent=self.detached,
         )
         wait_healthy(
             self.url,
@@ -456,9 +427,3 @@ class LocalKeystone(Launcher):
         self._api("PUT", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
         return project_id, user_id
 
-
-def _fernet_key() -> bytes:
-    # Fernet.generate_key(): urlsafe base64 of 32 random bytes
-    from base64 import urlsafe_b64encode
-
-    return urlsafe_b64encode(secrets.token_bytes(32))

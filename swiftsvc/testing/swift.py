@@ -44,7 +44,7 @@ from swiftsvc.testing._process import (
     memcached_ready,
     pid_alive,
     port_is_free,
-    start_detached,
+    start_server,
     stop_pids,
     wait_healthy,
     wait_ready,
@@ -83,7 +83,10 @@ class LocalSwift(Launcher):
 
     Nothing starts in the constructor: call ``start()`` or use ``with``.
     ``stop()`` (also registered with atexit) kills every process by PID and
-    removes a temporary state folder unless ``keep_state``.
+    removes a temporary state folder unless ``keep_state``. The servers die
+    with this Python process even when it is killed (SIGTERM, SIGKILL) before
+    it can call ``stop()``, unless ``detached`` (then :meth:`detach` hands
+    them over to whoever stops them by PID later).
     """
 
     name = "swift"
@@ -102,6 +105,7 @@ class LocalSwift(Launcher):
         ports: Mapping[str, int] | None = None,
         sweep_interval: float = 2.0,
         progress: Progress | None = None,
+        detached: bool = False,
     ) -> None:
         self.constraints = dict(constraints or {})
         self.bulk = bulk
@@ -113,6 +117,7 @@ class LocalSwift(Launcher):
         self._wanted_ports = dict(ports or {})
         self.sweep_interval = sweep_interval
         self._progress = progress or _stderr
+        self.detached = detached
         self.timings: dict[str, float] = {}
         self.state_dir = Path()
         self.python = Path()
@@ -146,7 +151,7 @@ class LocalSwift(Launcher):
         self._pids.clear()
         survivors = stop_pids(pids)
         if self._given_state_dir is None and not self.keep_state:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
+            self._remove_temporary_state_dir(self.state_dir)
         if survivors:
             raise LocalClusterError(f"processes still running after SIGKILL: {survivors}")
 
@@ -297,8 +302,10 @@ class LocalSwift(Launcher):
             # a fresh cluster each start: old objects would confuse tests
             for stale in ("devices", "logs", "recon"):
                 shutil.rmtree(self.state_dir / stale, ignore_errors=True)
-        else:
+        elif self.keep_state:
             self.state_dir = Path(tempfile.mkdtemp(prefix="swiftsvc-swift-"))
+        else:
+            self.state_dir = self._temporary_state_dir("swiftsvc-swift-")
         for folder in ("devices/sdb1", "logs", "recon", "etc"):
             (self.state_dir / folder).mkdir(parents=True, exist_ok=True)
         for name in ("proxy", *STORAGE_SERVERS):
@@ -355,7 +362,9 @@ class LocalSwift(Launcher):
         ]
         if os.geteuid() == 0:
             argv += ["-u", "root"]  # memcached refuses to run as root otherwise
-        self._pids["memcached"] = start_detached(argv, log_path=self.log_path("memcached"))
+        self._pids["memcached"] = start_server(
+            argv, log_path=self.log_path("memcached"), outlive_parent=self.detached
+        )
 
     def _wait_memcached(self) -> None:
         if "memcached" not in self._pids:
@@ -374,7 +383,7 @@ class LocalSwift(Launcher):
         self._spawn_memcached()
         for name in (*STORAGE_SERVERS, "proxy"):
             self._spawn(name)
-        self._pids["sweep"] = start_detached(
+        self._pids["sweep"] = start_server(
             [
                 str(self.python),
                 "-I",
@@ -387,14 +396,16 @@ class LocalSwift(Launcher):
                 str(self.sweep_interval),
             ],
             log_path=self.log_path("sweep"),
+            outlive_parent=self.detached,
         )
 
     def _spawn(self, name: str) -> None:
         kind = "proxy" if name.endswith("proxy") else name
         conf = self._etc / f"{name}-server.conf"
-        self._pids[name] = start_detached(
+        self._pids[name] = start_server(
             [str(self.python), "-I", str(_RUNNER), "server", kind, str(self._etc), str(conf)],
             log_path=self.log_path(name),
+            outlive_parent=self.detached,
         )
 
     def _wait_all(self) -> None:

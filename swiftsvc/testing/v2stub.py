@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -217,7 +217,7 @@ class KeystoneV2Stub(Lifecycle):
         return self._access_document(issued)
 
     def _expiry(self) -> datetime:
-        return datetime.now(timezone.utc) + timedelta(seconds=self.token_ttl)
+        return datetime.now(UTC) + timedelta(seconds=self.token_ttl)
 
     def _requested_tenant(self, auth: Mapping[str, Any]) -> str | None:
         if "tenantId" in auth:
@@ -237,7 +237,7 @@ class KeystoneV2Stub(Lifecycle):
             with self._lock:
                 known = {issued.token: issued for issued in self._issued}
             issued = known.get(token_id) if isinstance(token_id, str) else None
-            if issued is None or issued.expires <= datetime.now(timezone.utc):
+            if issued is None or issued.expires <= datetime.now(UTC):
                 raise _AuthError(
                     HTTPStatus.UNAUTHORIZED, "The request you have made requires authentication."
                 )
@@ -269,7 +269,7 @@ class KeystoneV2Stub(Lifecycle):
     def _access_document(self, issued: IssuedToken) -> dict[str, Any]:
         token: dict[str, Any] = {
             "id": issued.token,
-            "issued_at": _isotime(datetime.now(timezone.utc), fraction=True),
+            "issued_at": _isotime(datetime.now(UTC), fraction=True),
             "expires": _isotime(issued.expires),
             "audit_ids": [uuid.uuid4().hex[:22]],
         }

@@ -112,6 +112,27 @@ class _UpstreamHandler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+        elif url.path == "/short":
+            # An upstream that dies mid-body: promises ``size`` bytes, sends ``sent``.
+            size = int(query["size"][0])
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.write(payload(size)[: int(query["sent"][0])])
+            self.close_connection = True
+        elif url.path == "/short-chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"6\r\nhello \r\n")
+            self.close_connection = True
+        elif url.path == "/until-close":
+            # No framing at all: the body legitimately ends where the connection does.
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(payload(3000))
+            self.close_connection = True
         elif url.path == "/chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
@@ -417,6 +438,47 @@ def test_truncate_body_on_a_chunked_response(proxy: FaultProxy) -> None:
     proxy.truncate_body(8)
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         requests.get(f"{proxy.url}/chunked")
+
+
+def test_an_upstream_dying_mid_body_cuts_the_client_connection(proxy: FaultProxy) -> None:
+    parts = urlsplit(proxy.url)
+    # the timeout is far longer than the cut may take: a connection held open fails
+    # with a timeout, not with the IncompleteRead of a connection closed at once
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    conn.request("GET", "/short?size=200000&sent=70000")
+    response = conn.getresponse()
+    assert response.getheader("Content-Length") == "200000"
+    with pytest.raises(http.client.IncompleteRead) as caught:
+        response.read()
+    assert caught.value.partial == payload(200000)[:70000]
+    conn.close()
+    [record] = proxy.requests
+    assert (record.status, record.upstream_cut, record.fault) == (200, True, None)
+    # the proxy itself goes on serving
+    assert requests.get(f"{proxy.url}/data?size=10", timeout=5).content == payload(10)
+    assert proxy.requests[-1].upstream_cut is False
+
+
+def test_an_upstream_dying_mid_body_fails_a_requests_download(proxy: FaultProxy) -> None:
+    with requests.Session() as session:
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            session.get(f"{proxy.url}/short?size=100000&sent=0", timeout=30)
+        # the session's next request gets a fresh, working connection
+        assert session.get(f"{proxy.url}/data?size=5", timeout=5).content == payload(5)
+
+
+def test_an_upstream_dying_mid_chunked_body_cuts_the_client_connection(
+    proxy: FaultProxy,
+) -> None:
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(f"{proxy.url}/short-chunked", timeout=30)
+    assert proxy.requests[0].upstream_cut is True
+
+
+def test_a_body_delimited_by_the_upstream_close_is_whole_not_cut(proxy: FaultProxy) -> None:
+    response = requests.get(f"{proxy.url}/until-close", timeout=30)
+    assert response.content == payload(3000)
+    assert proxy.requests[0].upstream_cut is False
 
 
 def test_delay_provokes_a_client_read_timeout(proxy: FaultProxy) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,7 +71,7 @@ def test_access_info_is_parsed_completely(stub: KeystoneV2Stub) -> None:
     assert access.username == "tester"
     assert access.user_id == stub.user_id("tester")
     assert access.role_names == ["member"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert access.expires is not None and access.expires > now
     assert access.issued is not None and access.issued <= now
     assert (
