@@ -125,7 +125,7 @@ def test_a_whole_read_that_does_not_match_the_etag_raises(
     swift_fs.pipe(f"{bucket}/blob", os.urandom(MIB + 7))
     with FaultProxy(local_swift.proxy_url) as proxy:
         options = {**local_swift.auth_options("tester"), "auth": f"{proxy.url}/auth/v1.0"}
-        fs = SwiftFileSystem(skip_instance_cache=True, **options)
+        fs = SwiftFileSystem(skip_instance_cache=True, **options)  # type: ignore[arg-type]
         try:
             # the server announces another ETag than the bytes it sends
             proxy.rewrite_response_header("ETag", '"0123456789abcdef0123456789abcdef"',
@@ -240,7 +240,7 @@ def test_errors_are_the_exceptions_fsspec_users_catch(
     with pytest.raises(FileNotFoundError):
         swift_fs.open(f"{bucket}/missing", "rb")
     # tester3 is no admin of the account: no access to its containers
-    other = SwiftFileSystem(skip_instance_cache=True, **local_swift.auth_options("tester3"))
+    other = SwiftFileSystem(skip_instance_cache=True, **local_swift.auth_options("tester3"))  # type: ignore[arg-type]
     try:
         with pytest.raises(PermissionError):
             other.cat_file(f"{bucket}/private")
@@ -268,7 +268,7 @@ def test_put_and_get_move_trees_in_one_call_per_container_with_skip_identical(
         (source / name).write_bytes(data)
     with FaultProxy(local_swift.proxy_url) as proxy:
         options = {**local_swift.auth_options("tester"), "auth": f"{proxy.url}/auth/v1.0"}
-        fs = SwiftFileSystem(skip_instance_cache=True, **options)
+        fs = SwiftFileSystem(skip_instance_cache=True, **options)  # type: ignore[arg-type]
         # trailing slashes: the folder's contents, not the folder, both times
         fs.put(f"{source}/", f"{bucket}/up/", recursive=True)
         # a whole folder: one listing tells what exists, no HEAD per object
