@@ -350,7 +350,9 @@ def test_the_demo_backs_up_incrementally_restores_and_verifies() -> None:
     assert counts(done.stdout, "full backup") == (123, 0, 0)
     assert counts(done.stdout, "incremental") == (4, 120, 0)
     assert counts(done.stdout, "restore") == (124, 0, 0)
-    assert done.stdout.rstrip().endswith("VERIFIED: the restore is identical to the tree")
+    verdict, hint = done.stdout.rstrip().splitlines()[-3::2]
+    assert verdict == "VERIFIED: the restore is identical to the tree"
+    assert hint.startswith("next: the swiftsvc command is .venv/bin/swiftsvc")
 
 
 def test_the_demo_verification_notices_missing_changed_and_extra_files(
