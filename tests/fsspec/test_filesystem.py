@@ -5,7 +5,6 @@ transfers, the registry and the environment)."""
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import time
 from collections.abc import Iterator
@@ -101,12 +100,16 @@ def test_a_read_file_seeks_with_ranged_gets_and_whole_reads_match(
 
 
 def test_large_objects_read_in_ranges_and_whole(
-    swift_fs: SwiftFileSystem, bucket: str, swift_options: dict[str, str]
+    swift_fs: SwiftFileSystem, bucket: str, swift_options: dict[str, str], tmp_path: Path
 ) -> None:
     data = os.urandom(3 * MIB + 11)
+    local = tmp_path / "data"
+    local.write_bytes(data)
     with Service(swift_options) as service:
+        # a file, not a stream: as in python-swiftclient, a stream is segmented
+        # only as an SLO (use_slo False makes it one plain object)
         for name, slo in (("slo", True), ("dlo", False)):
-            source = UploadObject(io.BytesIO(data), object_name=name)
+            source = UploadObject(str(local), object_name=name)
             options = {"segment_size": MIB, "use_slo": slo}
             assert all(r["success"] for r in service.upload(bucket, [source], options))
     for name in ("slo", "dlo"):
