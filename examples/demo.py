@@ -203,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  [{'ok' if check.ok else 'FAILED'}] {check.what}")
         ok = all(check.ok for check in verdict)
         print("\nVERIFIED: the restore is identical to the tree" if ok else "\nDEMO FAILED")
+        if ok:
+            # what a newcomer does next: README.rst, "The swiftsvc command"
+            print("\nnext: the swiftsvc command is .venv/bin/swiftsvc; README.rst shows it on"
+                  " a local Swift of your own"
+                  " (eval \"$(.venv/bin/python -m swiftsvc.testing start)\")")
         return 0 if ok else 1
     finally:
         if keep is None:  # also when a phase failed: a temporary folder never stays

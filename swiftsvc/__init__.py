@@ -1,7 +1,8 @@
 """swiftsvc: a threaded storage-service library for OpenStack Swift.
 
 A drop-in for python-swiftclient's ``SwiftService``: same option names,
-operations and result dicts (see SPEC.md)::
+operations and result dicts (see docs/COMPAT.md; the result types are in
+:mod:`swiftsvc.results`)::
 
     from swiftsvc import Service
 
@@ -10,6 +11,8 @@ operations and result dicts (see SPEC.md)::
             if not result["success"]:
                 print(result["error"])
 """
+
+import logging
 
 from swiftsvc.errors import AuthError, ClientException, OptionError, SwiftError
 from swiftsvc.objects import (
@@ -25,6 +28,10 @@ from swiftsvc.objects import (
 from swiftsvc.service import Service, SwiftService
 
 __version__ = "0.1.0"
+
+# a library logs, the application shows: without a handler of the
+# application's, no warning of ours reaches its stderr (as python-swiftclient)
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AuthError",

@@ -23,7 +23,7 @@ import enum
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 # Cancelled is re-exported: the operations import it from here
 from swiftsvc.errors import Cancelled as Cancelled
 from swiftsvc.events import SILENT, EventSink
-from swiftsvc.results import Result
+from swiftsvc.results import Result, is_failure
 
 log = logging.getLogger(__name__)
 
@@ -381,7 +381,7 @@ class ResultStream:
         """Thread-safe: yield ``result`` from the stream as soon as possible."""
         self._done.put(result)
 
-    def run(self, jobs: Iterable[Job]) -> Iterator[Result]:
+    def run(self, jobs: Iterable[Job]) -> Generator[Result, None, None]:
         iterator = iter(jobs)
         waiting: Job | None = None
         exhausted = False
@@ -415,7 +415,7 @@ class ResultStream:
                     item = self._done.get(timeout=POLL_INTERVAL)
                 except queue.Empty:
                     continue
-                if isinstance(item, dict):
+                if not isinstance(item, tuple):  # a result emitted by a job
                     yield from self._checked([item])
                     continue
                 self._pending -= 1
@@ -448,7 +448,7 @@ class ResultStream:
 
     def _checked(self, results: list[Result]) -> Iterator[Result]:
         for result in results:
-            if self.fail_fast and not result.get("success", True):
+            if self.fail_fast and is_failure(result):
                 # like python-swiftclient: queued work is dropped, running work finishes
                 self.scope.cancel(abort=Abort.NONE)
             self.events.result(result)

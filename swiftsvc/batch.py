@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO
 
+from swiftsvc import results as result_types
 from swiftsvc._pools import Job
 from swiftsvc._tar import TarMember
 from swiftsvc.errors import SwiftError
@@ -44,7 +45,7 @@ from swiftsvc.ops.batch import (
 )
 from swiftsvc.ops.bulk import bulk_delete_chunk, chunked
 from swiftsvc.ops.segments import mtime_value
-from swiftsvc.results import Action, Result, failure
+from swiftsvc.results import Action, Result
 
 Source = str | bytes | BinaryIO
 
@@ -220,7 +221,7 @@ def _deletes_failed(
 ) -> Callable[[BaseException], list[Result]]:
     def results(error: BaseException) -> list[Result]:
         return [
-            failure(Action.DELETE_OBJECT, error, container=container, object=obj)
+            result_types.delete_object(container=container, object=obj, error=error)
             for obj in objects
         ]
 

@@ -43,7 +43,7 @@ __all__ = [
     "verbosity",
 ]
 
-# (flags, dest, help); every dest is a Service option name (SPEC §1)
+# (flags, dest, help); every dest is a Service option name (docs/COMPAT.md §2)
 _AUTH_OPTIONS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("-A", "--auth"), "auth", "URL for obtaining an auth token (env ST_AUTH)"),
     (("-U", "--user"), "user", "user name for obtaining an auth token (env ST_USER)"),

@@ -14,8 +14,12 @@
                                   a closed result iterator, leaving ``with``),
                                   also a request cut off while in flight
 
-``SwiftError`` and ``ClientException`` keep python-swiftclient's attributes so
-code written against ``swiftclient.service`` keeps working.
+``SwiftError`` and ``ClientException`` keep python-swiftclient's attributes
+and the words of their ``str()`` (what the ``swift`` command prints), so code
+written against ``swiftclient.service`` keeps working. They are not
+subclasses of swiftclient's exceptions (swiftsvc does not depend on
+python-swiftclient): code catching ``swiftclient.exceptions.ClientException``
+catches ``swiftsvc.ClientException`` instead (docs/COMPAT.md).
 """
 
 from __future__ import annotations
@@ -69,25 +73,36 @@ class ClientException(Exception):
         return self.http_reason
 
     def __str__(self) -> str:
-        parts = [self.msg]
+        """python-swiftclient's text: ``msg: url status reason  [first 60 chars ...] (txn: ...)``.
+
+        The response content is shown as python-swiftclient shows it (the
+        repr of bytes), so the ``swift`` command prints the same line.
+        """
+        where = ""
+        if self.http_scheme:
+            where += f"{self.http_scheme}://"
         if self.http_host:
-            where = f"{self.http_scheme}://{self.http_host}"
-            if self.http_port:
-                where += f":{self.http_port}"
-            where += self.http_path
-            if self.http_query:
-                where += "?" + self.http_query
-            parts.append(f"{where}")
-        if self.http_status is not None:
-            parts.append(f"{self.http_status} {self.http_reason}".rstrip())
+            where += self.http_host
+        if self.http_port:
+            where += f":{self.http_port}"
+        where += self.http_path
+        if self.http_query:
+            where += f"?{self.http_query}"
+        if self.http_status:
+            where = f"{where} {self.http_status}" if where else str(self.http_status)
+        if self.http_reason:
+            where = f"{where} {self.http_reason}" if where else f"- {self.http_reason}"
+        if self.http_device:
+            where = f"{where}: device {self.http_device}" if where else \
+                f"device {self.http_device}"
         content = self.http_response_content
-        if isinstance(content, bytes):
-            content = content.decode("utf-8", "replace")
         if content:
-            parts.append(f"[first 60 chars of response] {content[:60]}")
-        if self.transaction_id:
-            parts.append(f"(txn: {self.transaction_id})")
-        return " ".join(p for p in parts if p)
+            if len(content) <= 60:
+                where += f"   {content!s}"
+            else:
+                where += f"  [first 60 chars of response] {content[:60]!s}"
+        txn = f" (txn: {self.transaction_id})" if self.transaction_id else ""
+        return f"{self.msg}: {where}{txn}" if where else f"{self.msg}{txn}"
 
 
 class AuthError(ClientException):
@@ -139,7 +154,8 @@ class SwiftError(Exception):
         self.transaction_id = transaction_id
 
     def __str__(self) -> str:
-        text = str(self.value) if isinstance(self.value, str) else repr(self.value)
+        # python-swiftclient's: the repr of the value, then where
+        text = repr(self.value)
         if self.container is not None:
             text += f" container:{_shown(self.container)}"
         if self.obj is not None:
@@ -149,11 +165,18 @@ class SwiftError(Exception):
         return text
 
     def __repr__(self) -> str:
-        return f"SwiftError({self!s})"
+        return str(self)
 
 
 class OptionError(SwiftError, ValueError):
-    """An unknown option name, or an option value of the wrong kind."""
+    """An unknown option name, or an option value of the wrong kind.
+
+    swiftsvc's own (python-swiftclient has none): its text is the message
+    alone, without the quotes of a ``SwiftError``'s.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
 
 
 class Cancelled(Exception):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import enum
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from swiftsvc.results import is_failure
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +86,10 @@ class EventSink:
         if self._subscribers:
             self.publish(Event(EventKind.PLANNED, ""))
 
-    def result(self, result: dict[str, object]) -> None:
+    def result(self, result: Mapping[str, object]) -> None:
         """DONE or FAILED for a finished result (called by the result stream)."""
         if self._subscribers:
-            kind = EventKind.DONE if result.get("success") else EventKind.FAILED
+            kind = EventKind.FAILED if is_failure(result) else EventKind.DONE
             container = result.get("container")
             obj = result.get("object")
             self.publish(

@@ -4,10 +4,19 @@ A ``Service`` builds its :class:`Options` once from its ``options`` mapping
 and the environment (read then, never at import). Each call, and each
 ``UploadObject``/``PostObject``/... with its own options, derives a new record
 with :meth:`Options.merged`; nothing is ever mutated, the caller's dict
-included. Every name python-swiftclient's ``SwiftService`` accepts is
-accepted (CLI-only ones such as ``verbose`` are kept and ignored by the
-library); an unknown name raises :class:`~swiftsvc.errors.OptionError`
-naming it.
+included. Every name python-swiftclient's ``SwiftService`` or its ``swift`` command
+passes is accepted (the command's own, such as ``verbose`` or ``help``, are
+kept and ignored by the library); any other name raises
+:class:`~swiftsvc.errors.OptionError` naming it, and the option meant when it
+is a near miss (``segmnet_size``).
+
+Scope (docs/COMPAT.md, "Option names"): the options that build the Service
+(:data:`SERVICE_OPTIONS`: authentication, TLS, pool sizes) cannot change for
+one call; given to a call with the Service's own value they are harmless,
+with another value they are refused naming the option. The retry policy and
+timeout (:data:`CALL_TRANSPORT_OPTIONS`) given to a call apply to that call's
+requests (see :meth:`Options.for_call`); given to one object, only the
+call's value is accepted.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from swiftsvc.errors import OptionError
 
 Header = tuple[str, str]
 
-# option name -> environment variable it falls back to (SPEC §1)
+# option name -> environment variable it falls back to (docs/COMPAT.md §2)
 ENVIRONMENT: Mapping[str, str] = {
     "auth_version": "ST_AUTH_VERSION",
     "auth": "ST_AUTH",
@@ -43,6 +52,18 @@ ENVIRONMENT: Mapping[str, str] = {
     },
 }
 
+# what builds the Service itself: its authenticator, TLS settings and pools
+SERVICE_OPTIONS = frozenset({
+    *(name for name in ENVIRONMENT if name != "os_storage_url"),
+    "os_storage_url", "os_options", "container_threads", "object_uu_threads",
+    "object_dd_threads", "segment_threads", "object_threads",
+})
+# how requests are sent: a call may have its own
+CALL_TRANSPORT_OPTIONS = frozenset({
+    "retries", "retry_on_ratelimit", "starting_backoff", "max_backoff", "retry_after",
+    "timeout", "force_auth_retry",
+})
+
 # Option values that must never be printed (logs, reprs, error messages).
 SECRET_OPTIONS = frozenset(
     {"key", "os_password", "os_auth_token", "os_application_credential_secret", "sync_key"}
@@ -53,7 +74,7 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Options:
-    """Every option a Service or a call understands (SPEC §1 for meanings)."""
+    """Every option a Service or a call understands (docs/COMPAT.md §2 for meanings)."""
 
     # --- authentication (each falls back to its environment variable) ---
     auth_version: str | None = None  # None: chosen from the options given
@@ -130,6 +151,7 @@ class Options:
     ignore_mtime: bool = False
     versions: bool = False
     version_id: str | None = None
+    version_marker: str = ""  # with versions: the version to list after (with marker)
     batch: bool = False
     # --- accepted for python-swiftclient compatibility; the library ignores them ---
     verbose: int = 1
@@ -141,6 +163,19 @@ class Options:
     ssl_compression: bool = False
     object_threads: int | None = None
     os_options: Mapping[str, Any] | None = field(default=None, repr=False)
+    # the rest of the ``swift`` command's argument namespace, which it passes
+    # whole as options (docs/COMPAT.md, "Option names")
+    help: bool = False
+    os_help: bool = False
+    prompt: bool = False
+    json: bool = False
+    object_name: str | None = None
+    debug_with_secrets: bool = False
+    absolute_expiry: bool = False
+    prefix_based: bool = False
+    iso8601: bool = False
+    ip_range: str | None = None
+    digest: str | None = None
     # names given explicitly (by mapping or environment) -> where from, e.g.
     # {"os_password": "environment OS_PASSWORD"}; used in auth error messages.
     sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -187,6 +222,34 @@ class Options:
         changes["sources"] = new_sources
         return dataclasses.replace(self, **changes)
 
+    def for_call(self, overrides: Mapping[str, Any] | None) -> Options:
+        """The options of one call: ``overrides`` applied to the Service's.
+
+        A Service option (:data:`SERVICE_OPTIONS`) with a value other than
+        the Service's raises :class:`OptionError` naming it: the
+        authenticator, TLS settings and pools are the Service's.
+        """
+        new = self.merged(overrides)
+        _refuse_changes(self, new, SERVICE_OPTIONS, overrides or {},
+                        "configures the Service (authentication, TLS, pools) and cannot "
+                        "change for one call: create a Service with it")
+        return new
+
+    def for_item(self, overrides: Mapping[str, Any] | None) -> Options:
+        """The options of one object of a call (``UploadObject(..., options)``, ...).
+
+        Besides the Service's own, the retry policy and timeout are the
+        call's: one object cannot have others.
+        """
+        new = self.merged(overrides)
+        _refuse_changes(self, new, SERVICE_OPTIONS | CALL_TRANSPORT_OPTIONS, overrides or {},
+                        "applies to the whole call and cannot change for one object")
+        return new
+
+    def transport_differs(self, other: Options) -> bool:
+        """Whether ``other`` sends requests otherwise (retries, timeout) than these."""
+        return any(getattr(self, name) != getattr(other, name) for name in CALL_TRANSPORT_OPTIONS)
+
     def given(self, name: str) -> bool:
         """Whether ``name`` was set explicitly (by an option or the environment)."""
         return name in self.sources
@@ -196,6 +259,18 @@ class Options:
         return {
             f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "sources"
         }
+
+
+def _refuse_changes(
+    before: Options, after: Options, names: frozenset[str], overrides: Mapping[str, Any],
+    why: str,
+) -> None:
+    for name in sorted(names):
+        if getattr(before, name) != getattr(after, name):
+            given = name if name in overrides else next(
+                (key for key in ("object_threads", "os_options") if key in overrides), name
+            )
+            raise OptionError(f"option {given!r} {why}")
 
 
 _OS_OPTIONS_KEYS = {
@@ -381,6 +456,7 @@ def _build_coercers() -> dict[str, Callable[[str, object], Any]]:
         "os_options": _mapping,
         "marker": _str,
         "end_marker": _str,
+        "version_marker": _str,
         "use_slo": _opt_bool,
         "changed": _opt_bool,
     }

@@ -1,7 +1,7 @@
 """The ``Service`` facade (python-swiftclient's ``SwiftService``).
 
 One Service owns one authenticator, shared by every connection, and four
-bounded pools (SPEC §1). Each public method is short: it checks its
+bounded pools (docs/COMPAT.md §2). Each public method is short: it checks its
 arguments and builds a :class:`~swiftsvc.ops._context.CallContext` *now*,
 so that bad arguments raise at the call rather than at the first ``next()``,
 then hands the work to an ``ops`` module and returns a dict or an iterator of
@@ -19,15 +19,16 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 
 from swiftsvc._pools import CancelScope, ResultStream, WorkerPool
 from swiftsvc.auth import build_authenticator
 from swiftsvc.errors import OptionError, SwiftError
 from swiftsvc.events import SILENT, Subscriber
-from swiftsvc.http import connection_factory, endpoint_path
+from swiftsvc.http import RetryPolicy, Transport, connection_factory, endpoint_path
+from swiftsvc.http.connection import CallPolicy
 from swiftsvc.objects import PostObject, iter_named, iter_names, name_problem
 from swiftsvc.ops import listing
 from swiftsvc.ops import post as post_op
@@ -35,7 +36,22 @@ from swiftsvc.ops import stat as stat_op
 from swiftsvc.ops._context import CallContext, Pools
 from swiftsvc.ops.capabilities import CapabilitiesCache
 from swiftsvc.options import Options
-from swiftsvc.results import Result
+from swiftsvc.results import (
+    CapabilitiesResult,
+    CopyResult,
+    DeleteResult,
+    DownloadObjectResult,
+    ListAccountPartResult,
+    ListContainerPartResult,
+    PostAccountResult,
+    PostContainerResult,
+    PostObjectResult,
+    Result,
+    StatAccountResult,
+    StatContainerResult,
+    StatObjectResult,
+    UploadResult,
+)
 
 if TYPE_CHECKING:
     from swiftsvc.auth.base import Authenticator
@@ -43,6 +59,9 @@ if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection, EndpointKind
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+CallOptions = Mapping[str, Any] | None
 
 # how long close() waits for each pool's threads; a job checks its cancel
 # scope at least this often, so this is only reached by a stuck request
@@ -117,7 +136,7 @@ def _shutdown(
 class Service:
     """A threaded Swift client service; drop-in for ``swiftclient.service.SwiftService``.
 
-    ``options`` override the defaults (SPEC §1); auth options not given fall
+    ``options`` override the defaults (docs/COMPAT.md §2); auth options not given fall
     back to their environment variables, read now. ``progress`` receives
     progress events (:mod:`swiftsvc.events`) of every call.
     """
@@ -221,15 +240,30 @@ class Service:
             raise SwiftError("the Service is closed")
         if options is not None and not isinstance(options, Mapping):
             raise OptionError(f"options must be a mapping, not {type(options).__name__}")
-        merged = self._options.merged(options)
+        merged = self._options.for_call(options)
         scope = self._roots[-1].child()
         events = self._events.with_subscriber(progress)
+        pools = self._pools
+        connection = self._connections.get
+        if self._options.transport_differs(merged):
+            # the call's own retry policy or timeout: every request of the
+            # call goes out with it, through the Service's pools and sockets
+            policy = CallPolicy(
+                retry=RetryPolicy.from_options(merged),
+                timeout=Transport.from_options(merged).timeout,
+                force_auth_retry=merged.force_auth_retry,
+            )
+            pools = pools.for_call(policy)
+
+            def connection() -> Connection:
+                return self._connections.get().for_call(policy)
+
         return CallContext(
             options=merged,
-            pools=self._pools,
+            pools=pools,
             scope=scope,
             stream=ResultStream(scope, fail_fast=merged.fail_fast, events=events),
-            connection=self._connections.get,
+            connection=connection,
             capabilities=self._capabilities.info,
             events=events,
         )
@@ -241,7 +275,7 @@ class Service:
         objects: Any,
         options: Mapping[str, Any] | None,
         progress: Subscriber | None,
-    ) -> Iterator[Result]:
+    ) -> Generator[Result, None, None]:
         ctx = self._call(options, progress)
         if isinstance(container, str):
             _check_container_name(container)
@@ -250,7 +284,7 @@ class Service:
         operation.validate(ctx, container, objects)
         return self._owned(ctx.stream.run(operation.plan(ctx, container, objects)))
 
-    def _owned(self, results: Iterator[Result]) -> Iterator[Result]:
+    def _owned(self, results: Iterator[T]) -> Generator[T, None, None]:
         """``results``, keeping this Service alive while they are consumed:
         ``for r in Service(o).stat(c, names)`` must not lose its pools to the
         garbage collector half-way. Closing this closes ``results``."""
@@ -258,13 +292,32 @@ class Service:
 
     # ------------------------------------------------------------ operations
 
+    @overload
+    def stat(
+        self, container: None = None, objects: None = None, options: CallOptions = None
+    ) -> StatAccountResult: ...
+
+    @overload
+    def stat(
+        self, container: str, objects: None = None, options: CallOptions = None
+    ) -> StatContainerResult: ...
+
+    @overload
+    def stat(
+        self, container: str, objects: Iterable[str], options: CallOptions = None
+    ) -> Generator[StatObjectResult, None, None]: ...
+
     def stat(
         self,
         container: str | None = None,
         objects: Iterable[str] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> Result | Iterator[Result]:
-        """``stat_account`` / ``stat_container`` dict, or an iterator of ``stat_object``."""
+        options: CallOptions = None,
+    ) -> StatAccountResult | StatContainerResult | Generator[StatObjectResult, None, None]:
+        """``stat_account`` / ``stat_container`` dict, or a generator of ``stat_object``.
+
+        As in python-swiftclient, an empty ``objects`` means the container's
+        own stat, and a missing account or container raises :class:`SwiftError`.
+        """
         ctx = self._call(options)
         if not container:
             _no_objects_without_container(objects)
@@ -273,24 +326,51 @@ class Service:
         if not objects:
             return stat_op.stat_container(ctx.connection(), container, ctx.options)
         names = iter_names(objects, operation="stat")
-        return self._owned(ctx.stream.run(stat_op.plan_objects(ctx, container, names)))
+        stream = ctx.stream.run(stat_op.plan_objects(ctx, container, names))
+        return self._owned(cast("Iterator[StatObjectResult]", stream))
+
+    @overload
+    def list(
+        self, container: None = None, options: CallOptions = None
+    ) -> Generator[ListAccountPartResult, None, None]: ...
+
+    @overload
+    def list(
+        self, container: str, options: CallOptions = None
+    ) -> Generator[ListContainerPartResult, None, None]: ...
 
     def list(
-        self, container: str | None = None, options: Mapping[str, Any] | None = None
-    ) -> Iterator[Result]:
-        """Pages of the account or of ``container`` (``list_*_part``)."""
+        self, container: str | None = None, options: CallOptions = None
+    ) -> Generator[ListAccountPartResult | ListContainerPartResult, None, None]:
+        """Pages of the account or of ``container`` (``list_*_part``), fetched as
+        they are consumed; a missing container is a failed page."""
         ctx = self._call(options)
         if container is not None:
             _check_container(container)
         return self._owned(listing.list_results(ctx, container))
 
+    @overload
+    def post(
+        self, container: None = None, objects: None = None, options: CallOptions = None
+    ) -> PostAccountResult: ...
+
+    @overload
+    def post(
+        self, container: str, objects: None = None, options: CallOptions = None
+    ) -> PostContainerResult: ...
+
+    @overload
+    def post(
+        self, container: str, objects: Iterable[str | PostObject], options: CallOptions = None
+    ) -> Generator[PostObjectResult, None, None]: ...
+
     def post(
         self,
         container: str | None = None,
         objects: Iterable[str | PostObject] | None = None,
-        options: Mapping[str, Any] | None = None,
-    ) -> Result | Iterator[Result]:
-        """``post_account`` / ``post_container`` dict, or an iterator of ``post_object``."""
+        options: CallOptions = None,
+    ) -> PostAccountResult | PostContainerResult | Generator[PostObjectResult, None, None]:
+        """``post_account`` / ``post_container`` dict, or a generator of ``post_object``."""
         ctx = self._call(options)
         if not container:
             _no_objects_without_container(objects)
@@ -299,59 +379,69 @@ class Service:
         if not objects:
             return post_op.post_container(ctx.connection(), container, ctx.options)
         items = iter_named(objects, PostObject, operation="post")
-        return self._owned(ctx.stream.run(post_op.plan_objects(ctx, container, items)))
+        stream = ctx.stream.run(post_op.plan_objects(ctx, container, items))
+        return self._owned(cast("Iterator[PostObjectResult]", stream))
 
     def upload(
         self,
         container: str,
         objects: Iterable[Any],
-        options: Mapping[str, Any] | None = None,
+        options: CallOptions = None,
         *,
         progress: Subscriber | None = None,
-    ) -> Iterator[Result]:
-        """Upload paths, directories or ``UploadObject`` items (SPEC §2)."""
-        return self._delegate("upload", container, objects, options, progress)
+    ) -> Generator[UploadResult, None, None]:
+        """Upload paths, directories or ``UploadObject`` items (docs/COMPAT.md)."""
+        stream = self._delegate("upload", container, objects, options, progress)
+        return cast("Generator[UploadResult, None, None]", stream)
 
     def download(
         self,
         container: str | None = None,
         objects: Iterable[str] | None = None,
-        options: Mapping[str, Any] | None = None,
+        options: CallOptions = None,
         *,
         progress: Subscriber | None = None,
-    ) -> Iterator[Result]:
+    ) -> Generator[DownloadObjectResult, None, None]:
         """Download objects, a container, or (with ``yes_all``) the account."""
-        return self._delegate("download", container, objects, options, progress)
+        stream = self._delegate("download", container, objects, options, progress)
+        return cast("Generator[DownloadObjectResult, None, None]", stream)
 
     def delete(
         self,
         container: str | None = None,
         objects: Iterable[Any] | None = None,
-        options: Mapping[str, Any] | None = None,
+        options: CallOptions = None,
         *,
         progress: Subscriber | None = None,
-    ) -> Iterator[Result]:
+    ) -> Generator[DeleteResult, None, None]:
         """Delete objects, a container, or (with ``yes_all``) the account."""
-        return self._delegate("delete", container, objects, options, progress)
+        stream = self._delegate("delete", container, objects, options, progress)
+        return cast("Generator[DeleteResult, None, None]", stream)
 
     def copy(
         self,
         container: str,
         objects: Iterable[Any],
-        options: Mapping[str, Any] | None = None,
+        options: CallOptions = None,
         *,
         progress: Subscriber | None = None,
-    ) -> Iterator[Result]:
+    ) -> Generator[CopyResult, None, None]:
         """Copy objects (names or ``CopyObject`` items) to ``destination``."""
-        return self._delegate("copy", container, objects, options, progress)
+        stream = self._delegate("copy", container, objects, options, progress)
+        return cast("Generator[CopyResult, None, None]", stream)
 
-    def capabilities(self, url: str | None = None, refresh_cache: bool = False) -> Result:
-        """The cluster's ``/info`` (``capabilities`` dict), cached per Service and URL."""
+    def capabilities(
+        self, url: str | None = None, refresh_cache: bool = False
+    ) -> CapabilitiesResult:
+        """The cluster's ``/info`` (``capabilities`` dict), cached per Service and URL.
+
+        A failed request raises its :class:`ClientException`, as in python-swiftclient.
+        """
         if self._closed:
             raise SwiftError("the Service is closed")
-        return dict(self._capabilities.result(url, refresh=refresh_cache))
+        return self._capabilities.result(url, refresh=refresh_cache).copy()
 
-    def batch(self, options: Mapping[str, Any] | None = None) -> Batch:
+    def batch(self, options: CallOptions = None) -> Batch:
         """Queue small uploads and deletes, sent in the fewest requests on leaving the block."""
         from swiftsvc.batch import Batch
 

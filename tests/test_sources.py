@@ -136,7 +136,7 @@ def test_an_unseekable_stream_has_no_size() -> None:
     read_end, write_end = os.pipe()
     os.close(write_end)
     with open(read_end, "rb") as pipe:
-        item = stream_item(pipe, "p")  # type: ignore[arg-type]
+        item = stream_item(pipe, "p")
     assert (item.kind, item.size) == (SourceKind.PIPE, None)
 
 

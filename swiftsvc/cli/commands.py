@@ -271,6 +271,9 @@ def run_download(svc: Service, args: argparse.Namespace, out: Output) -> None:
             sink.flush()
             out.result(result, None)
             return
+        if result.get("status") == "skipped-identical":
+            out.skipped(result, None if to_stdout else output.download_line(result))
+            return
         error = result.get("error")
         missing = None
         if isinstance(error, ClientException) and error.http_status == 404:

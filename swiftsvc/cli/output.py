@@ -462,6 +462,17 @@ class Output:
         if self.verbosity >= 0:
             self._write(text, self.stderr)
 
+    def skipped(self, result: Result, text: str | None) -> None:
+        """A result that skipped its work: a download's local file was identical.
+
+        The library reports it as a failure with a 304 (python-swiftclient's
+        contract); it is neither a failure nor work done here.
+        """
+        if self.json_lines:
+            self._write(json_line(result), self.stdout)
+        elif text is not None:
+            self.line(text)
+
     def result(
         self,
         result: Result,

@@ -1,6 +1,6 @@
 """The ``swiftsvc`` command's arguments: the ``swift`` command's subcommands and flags.
 
-Every flag's ``dest`` is the SPEC option name it sets, and flags not given
+Every flag's ``dest`` is the option name it sets (docs/COMPAT.md §2); flags not given
 parse as None, so only what the user typed reaches the Service (see
 :func:`swiftsvc.cli.commands.given`). Common options go before or after the
 subcommand (``swiftsvc -A url list`` and ``swiftsvc list -A url``).

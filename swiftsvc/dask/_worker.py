@@ -35,7 +35,7 @@ from swiftsvc.dask._partitions import (
 )
 
 # a Service result dict (swiftsvc.results is the library's own, private module)
-Result = dict[str, Any]
+Result = Mapping[str, Any]
 # how often a running partition asks whether its job was cancelled
 CANCEL_CHECK = 0.5
 # what a partition's work is counted by, per operation

@@ -124,7 +124,8 @@ class Trees(AbstractFileSystem):  # type: ignore[misc]
             )  # fmt: skip
             for result in self.service.upload(container, sources, batch.options):
                 if not result["success"]:
-                    failures.append((result, _paths.join(container, result.get("object") or "")))
+                    name = str(result.get("object") or "")
+                    failures.append((result, _paths.join(container, name)))
         raise_first(failures)
 
     def put_file(
@@ -174,7 +175,8 @@ class Trees(AbstractFileSystem):  # type: ignore[misc]
         for container, keys, options in calls:
             for result in self.service.download(container, list(keys), options):
                 if not result["success"]:
-                    failures.append((result, _paths.join(container, result.get("object") or "")))
+                    name = str(result.get("object") or "")
+                    failures.append((result, _paths.join(container, name)))
         raise_first(failures)
 
     def get_file(

@@ -27,7 +27,7 @@ from typing import Any
 from swiftsvc import ClientException, SwiftError
 
 # a Service result dict (swiftsvc.results is the library's own, private module)
-Result = dict[str, Any]
+Result = Mapping[str, Any]
 
 _BY_STATUS: dict[int, tuple[type[OSError], int]] = {
     404: (FileNotFoundError, errno.ENOENT),
@@ -73,7 +73,7 @@ def check(result: Mapping[str, Any], path: str) -> None:
 
 
 def as_iter(value: Result | Iterator[Result]) -> Iterator[Result]:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return iter([value])
     return value
 

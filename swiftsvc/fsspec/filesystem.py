@@ -212,7 +212,8 @@ class SwiftFileSystem(Trees, Listings):
         for container, sources in by_container.items():
             for result in self.service.upload(container, sources, options):
                 if not result["success"]:
-                    failures.append((result, _paths.join(container, result.get("object") or "")))
+                    name = str(result.get("object") or "")
+                    failures.append((result, _paths.join(container, name)))
         raise_first(failures)
 
     def touch(self, path: str, truncate: bool = True, **kwargs: Any) -> None:

@@ -21,7 +21,7 @@ can cut them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
@@ -46,9 +46,7 @@ class Sender:
         # requests' own proxy decision (Transport.session): trust_env stays on
         # only when the environment names a proxy
         self._direct = not session.trust_env
-        # requests' TimeoutSauce is urllib3's Timeout; None waits forever
-        connect, read = timeout if timeout is not None else (None, None)
-        self._pool_timeout = urllib3.Timeout(connect=connect, read=read)
+        self._pool_timeout = _pool_timeout(timeout)
         self._origin: str | None = None
         self._pool: urllib3.HTTPConnectionPool | None = None
         # lower-cased name -> (name, value): the session's headers, merged once
@@ -57,20 +55,28 @@ class Sender:
             if isinstance(value, str)
         }
 
-    def send(self, method: str, url: str, headers: Mapping[str, str], data: Any
-             ) -> urllib3.BaseHTTPResponse:
-        """Send; the answer's body is left unread (``preload_content=False``)."""
+    def send(self, method: str, url: str, headers: Mapping[str, str], data: Any,
+             timeout: Timeout | Literal["own"] = "own") -> urllib3.BaseHTTPResponse:
+        """Send; the answer's body is left unread (``preload_content=False``).
+
+        ``timeout`` replaces this sender's own for this request (one call's
+        own timeout, see ``Connection.for_call``).
+        """
         previous = _inflight.enter(self._in_flight)
         try:
-            return self._send(method, url, headers, data)
+            return self._send(method, url, headers, data, timeout)
         finally:
             _inflight.leave(previous)
 
-    def _send(self, method: str, url: str, headers: Mapping[str, str], data: Any
-              ) -> urllib3.BaseHTTPResponse:
+    def _send(self, method: str, url: str, headers: Mapping[str, str], data: Any,
+              timeout: Timeout | Literal["own"]) -> urllib3.BaseHTTPResponse:
+        if isinstance(timeout, str):  # "own"
+            session_timeout, pool_timeout = self._timeout, self._pool_timeout
+        else:
+            session_timeout, pool_timeout = timeout, _pool_timeout(timeout)
         if not self._direct:
             answer = self._session.request(
-                method, url, headers=headers, data=data, stream=True, timeout=self._timeout,
+                method, url, headers=headers, data=data, stream=True, timeout=session_timeout,
                 allow_redirects=False,
             )
             raw: urllib3.BaseHTTPResponse = answer.raw
@@ -85,7 +91,7 @@ class Sender:
         return pool.urlopen(
             method, target, body=body, headers=merged, redirect=False,
             assert_same_host=False, preload_content=False, decode_content=False,
-            retries=False, timeout=self._pool_timeout,
+            retries=False, timeout=pool_timeout,
         )
 
     def close(self) -> None:
@@ -122,6 +128,12 @@ class Sender:
             check_header_validity((name, value))
             merged[name.lower()] = (name, value)
         return dict(merged.values())
+
+
+def _pool_timeout(timeout: Timeout) -> urllib3.Timeout:
+    # requests' TimeoutSauce is urllib3's Timeout; None waits forever
+    connect, read = timeout if timeout is not None else (None, None)
+    return urllib3.Timeout(connect=connect, read=read)
 
 
 def _framing(method: str, data: Any, headers: dict[str, str]) -> Any:

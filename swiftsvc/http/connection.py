@@ -28,6 +28,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -44,7 +45,7 @@ from swiftsvc.http._inflight import InFlight
 from swiftsvc.http._send import Sender
 from swiftsvc.http.response import Attempt, Response, StreamedResponse, response_dict
 from swiftsvc.http.retry import RetryPolicy
-from swiftsvc.http.transport import Transport
+from swiftsvc.http.transport import Timeout, Transport
 
 if TYPE_CHECKING:
     from swiftsvc.auth.base import Authenticator, Credentials
@@ -229,6 +230,15 @@ class _StreamedResponse:
 # ----------------------------------------------------------- connection
 
 
+@dataclass(frozen=True, slots=True)
+class CallPolicy:
+    """How the requests of one call are sent, when its options differ from the Service's."""
+
+    retry: RetryPolicy
+    timeout: Timeout  # (connect, read) seconds; None waits forever
+    force_auth_retry: bool = False
+
+
 class Connection:
     """One worker thread's connection; not to be shared between threads."""
 
@@ -247,6 +257,20 @@ class Connection:
         self._sender: Sender | None = None
         timeout = self._transport.timeout
         self._in_flight = InFlight(send_timeout=timeout[1] if timeout is not None else None)
+        # a view made by for_call(): the base's socket, the call's policy
+        self._base: Connection | None = None
+        self._timeout: Timeout | Literal["own"] = "own"
+
+    def for_call(self, policy: CallPolicy) -> Connection:
+        """This connection (same socket, same token, same abort switch) sending
+        with one call's own retry policy and timeout; closing it leaves this one open."""
+        base = self._base or self
+        view = Connection(self._authenticator, transport=self._transport, retry=policy.retry,
+                          force_auth_retry=policy.force_auth_retry)
+        view._base = base
+        view._in_flight = base._in_flight
+        view._timeout = policy.timeout
+        return view
 
     @property
     def authenticator(self) -> Authenticator:
@@ -258,6 +282,8 @@ class Connection:
         return self._credentials().storage_url
 
     def _http(self) -> Sender:
+        if self._base is not None:
+            return self._base._http()
         if self._sender is None:
             session = self._transport.session()
             session.headers["User-Agent"] = _USER_AGENT
@@ -268,6 +294,8 @@ class Connection:
         return self._sender
 
     def close(self) -> None:
+        if self._base is not None:
+            return  # a view: the socket is its base's
         if self._sender is not None:
             self._sender.close()
             self._sender = None
@@ -342,7 +370,7 @@ class Connection:
             started = time.monotonic()
             answer: urllib3.BaseHTTPResponse | None = None
             try:
-                answer = self._http().send(method, full_url, send, payload.data)
+                answer = self._http().send(method, full_url, send, payload.data, self._timeout)
                 accepted = _accepted(answer.status, accept)
                 content = b"" if stream and accepted else _read_body(answer)
             except Exception as error:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from swiftsvc._pools import CancelScope, ResultStream, WorkerPool
 from swiftsvc.events import SILENT, EventSink
@@ -12,12 +13,14 @@ from swiftsvc.objects import name_length_problem
 from swiftsvc.options import Options
 
 if TYPE_CHECKING:
-    from swiftsvc.http.connection import Connection
+    from swiftsvc.http.connection import CallPolicy, Connection
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
 class Pools:
-    """The Service's four pools (SPEC §1).
+    """The Service's four pools (docs/COMPAT.md §2).
 
     A job may wait on jobs of another pool, never of its own: an upload job
     (object_uu) waits on its segments (segment); a download job (object_dd)
@@ -28,6 +31,60 @@ class Pools:
     object_uu: WorkerPool[Connection]
     object_dd: WorkerPool[Connection]
     segment: WorkerPool[Connection]
+
+    def for_call(self, policy: CallPolicy) -> Pools:
+        """These pools as a call with its own retry policy or timeout uses them."""
+        return Pools(
+            container=CallPool(self.container, policy),
+            object_uu=CallPool(self.object_uu, policy),
+            object_dd=CallPool(self.object_dd, policy),
+            segment=CallPool(self.segment, policy),
+        )
+
+
+class CallPool(WorkerPool["Connection"]):
+    """A Service pool as seen by one call with its own retry policy or timeout.
+
+    The same threads and the same connections: each job is handed its
+    worker's connection as a view sending with the call's policy
+    (``Connection.for_call``), so every request of the call (listings,
+    segments, cleanups included) follows the options given to the call.
+    Only what operations use of a pool is here; the Service starts and
+    stops the pool itself.
+    """
+
+    def __init__(self, pool: WorkerPool[Connection], policy: CallPolicy) -> None:
+        # deliberately not WorkerPool.__init__: a view owns no threads
+        self.name = pool.name
+        self.size = pool.size
+        self._pool = pool
+        self._policy = policy
+
+    def submit(
+        self, scope: CancelScope, fn: Callable[..., R], /, *args: Any, **kwargs: Any
+    ) -> Future[R]:
+        return self._pool.submit(scope, _with_policy, self._policy, fn, *args, **kwargs)
+
+    def try_submit(
+        self, scope: CancelScope, fn: Callable[..., R], /, *args: Any, **kwargs: Any
+    ) -> Future[R] | None:
+        return self._pool.try_submit(scope, _with_policy, self._policy, fn, *args, **kwargs)
+
+    def connection(self) -> Connection:
+        return self._pool.connection().for_call(self._policy)
+
+    def shutdown(self, *, timeout: float | None = 5.0) -> None:
+        raise TypeError("a call's view of a pool is not shut down: its Service's pool is")
+
+    @property
+    def threads(self) -> list[Any]:
+        return self._pool.threads
+
+
+def _with_policy(
+    conn: Connection, policy: CallPolicy, fn: Callable[..., R], /, *args: Any, **kwargs: Any
+) -> R:
+    return fn(conn.for_call(policy), *args, **kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +109,12 @@ class CallContext:
     events: EventSink = SILENT
 
     def with_options(self, overrides: Mapping[str, Any] | None) -> Options:
-        """The options for one item with per-object ``overrides`` applied."""
-        return self.options.merged(overrides)
+        """The options for one item with per-object ``overrides`` applied.
+
+        The Service's options and the call's retry policy and timeout cannot
+        change for one object (:meth:`Options.for_item`).
+        """
+        return self.options.for_item(overrides)
 
     def name_length_problem(self, name: str) -> str | None:
         """Why the cluster would refuse to create an object called ``name`` (None: it would not).

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from swiftsvc import results as result_types
 from swiftsvc._pools import Job
 from swiftsvc._tar import Archive, MemberChanged, TarMember
 from swiftsvc.errors import ClientException
@@ -27,7 +28,7 @@ from swiftsvc.ops.bulk import item_errors, parse_bulk_delete_response, request_b
 from swiftsvc.ops.remote_objects import UNKNOWN, RemoteKind, RemoteObject, wants_remote
 from swiftsvc.ops.segments import mtime_value
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, Status, failure, success
+from swiftsvc.results import Result, Status, UploadObjectResult
 from swiftsvc.sources import SourceKind
 
 if TYPE_CHECKING:
@@ -202,20 +203,7 @@ def extract_job(
             )
             results.append(_failed(container, item, mismatch, response=response))
         else:
-            results.append(
-                success(
-                    Action.UPLOAD_OBJECT,
-                    response=response,
-                    container=container,
-                    object=item.object_name,
-                    path=item.path,
-                    status=Status.UPLOADED.value,
-                    large_object=False,
-                    manifest_response_dict=None,
-                    headers=item.headers,
-                    batch=True,
-                )
-            )
+            results.append(_uploaded(container, item, response=response))
     return results
 
 
@@ -243,22 +231,21 @@ def _listed_hashes(conn: Connection, container: str, items: list[BatchItem]) -> 
     return hashes
 
 
-def _failed(
-    container: str, item: BatchItem, error: BaseException, *, response: Any = None
-) -> Result:
-    return failure(
-        Action.UPLOAD_OBJECT,
-        error,
-        response=response,
-        container=container,
-        object=item.object_name,
-        path=item.path,
-        status=None,
-        large_object=False,
-        manifest_response_dict=None,
-        headers=item.headers,
-        batch=True,
+def _uploaded(
+    container: str, item: BatchItem, *, response: result_types.ResponseLike | None = None,
+    error: BaseException | None = None,
+) -> UploadObjectResult:
+    return result_types.upload_object(
+        container=container, object=item.object_name, path=item.path, headers=item.headers,
+        status=Status.UPLOADED, batch=True, response=response, error=error,
     )
+
+
+def _failed(
+    container: str, item: BatchItem, error: BaseException, *,
+    response: result_types.ResponseLike | None = None,
+) -> UploadObjectResult:
+    return _uploaded(container, item, response=response, error=error)
 
 
 def delete_items_job(conn: Connection, container: str, objects: list[str]) -> list[Result]:
@@ -280,7 +267,7 @@ def delete_items_job(conn: Connection, container: str, objects: list[str]) -> li
         outcome = parse_bulk_delete_response(response.body)  # type: ignore[union-attr]
     except (ClientException, ValueError) as error:
         return [
-            failure(Action.DELETE_OBJECT, error, container=container, object=obj)
+            result_types.delete_object(container=container, object=obj, error=error)
             for obj in objects
         ]
     refused = dict(item_errors(container, objects, outcome))
@@ -290,7 +277,7 @@ def delete_items_job(conn: Connection, container: str, objects: list[str]) -> li
         status = refused.get(obj)
         if status is None and not whole_failed:
             results.append(
-                success(Action.DELETE_OBJECT, response=response, container=container, object=obj)
+                result_types.delete_object(container=container, object=obj, response=response)
             )
             continue
         problem = ClientException(
@@ -299,10 +286,8 @@ def delete_items_job(conn: Connection, container: str, objects: list[str]) -> li
             http_status=status_code(status) if status else outcome.status or None,
             attempts=response.attempts,
         )
-        results.append(
-            failure(Action.DELETE_OBJECT, problem, response=response, container=container,
-                    object=obj)
-        )
+        results.append(result_types.delete_object(
+            container=container, object=obj, response=response, error=problem))
     return results
 
 

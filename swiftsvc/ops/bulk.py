@@ -9,12 +9,15 @@ item that failed). Missing objects are only counted, never named.
 
 One chunk (at most ``max_deletes_per_request`` objects of one container)
 gives one ``bulk_delete`` result, python-swiftclient's shape (``container``,
-``objects``) plus what it lacked so each item's failure is visible on its
-own: ``errors`` (``[(object, "409 Conflict"), ...]``, the status as the
-cluster words it), ``deleted`` and ``not_found`` counts; ``result`` is the
-cluster's whole answer, as python-swiftclient gives it. The result fails
-when any item failed; a missing object is not a failure (the wanted end
-state holds, and the cluster does not say which one it was).
+``objects``, and ``result``: the cluster's whole answer) plus what it lacked
+so each item's failure is visible on its own: ``errors`` (``[(object,
+"409 Conflict"), ...]``, the status as the cluster words it), ``deleted``
+and ``not_found`` counts. As in python-swiftclient, a request the cluster
+carried out is a success even when some items could not be deleted (they
+are in ``errors``; the ``swift`` command reports each); it fails when the
+request itself failed, or the cluster refused it whole without naming an
+item. A missing object is not a failure (the wanted end state holds, and
+the cluster does not say which one it was).
 
 Pure pieces (:func:`bulk_delete_limit`, :func:`quote_path`,
 :func:`request_body`, :func:`chunked`, :func:`parse_bulk_delete_response`)
@@ -29,8 +32,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, unquote
 
+from swiftsvc import results
 from swiftsvc.errors import ClientException, SwiftError
-from swiftsvc.results import Action, Result, failure, success
+from swiftsvc.http.response import Response
+from swiftsvc.results import BulkDeleteResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -167,51 +172,47 @@ def bulk_delete_job(
     objects: Sequence[str],
     *,
     headers: Mapping[str, str] | None = None,
-) -> Result:
+) -> BulkDeleteResult:
     """Job: delete ``objects`` of ``container`` with one bulk-delete request."""
     request_headers = {
         **(headers or {}),
         "Accept": "application/json",
         "Content-Type": "text/plain",
     }
-    fields: dict[str, Any] = {"container": container, "objects": list(objects)}
     try:
-        response = conn.request(
+        answer = conn.request(
             "POST",
             query={"bulk-delete": ""},
             headers=request_headers,
             body=request_body(container, objects),
         )
     except ClientException as error:
-        return failure(Action.BULK_DELETE, error, **fields)
+        return results.bulk_delete(container=container, objects=objects, error=error)
+    assert isinstance(answer, Response)
     try:
-        outcome = parse_bulk_delete_response(response.body)  # type: ignore[union-attr]
+        outcome = parse_bulk_delete_response(answer.body)
     except ValueError as error:
-        return failure(
-            Action.BULK_DELETE,
-            SwiftError(
+        return results.bulk_delete(
+            container=container, objects=objects, response=answer,
+            error=SwiftError(
                 f"No bulk-delete answer on account POST ({error}). "
                 "Is the bulk operations middleware enabled?",
                 container=container,
             ),
-            response=response,
-            **fields,
         )
     errors = item_errors(container, objects, outcome)
-    fields.update(
-        deleted=outcome.deleted, not_found=outcome.not_found, errors=errors, result=outcome.answer
-    )
-    if outcome.failed:
-        shown = ", ".join(f"{obj!r}: {status}" for obj, status in errors[:5])
-        more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
+    problem = None
+    if outcome.failed and not errors:
+        # refused whole (say, too many deletes): no item says why
         problem = ClientException(
             f"Bulk delete in {container!r}: {outcome.status} {outcome.reason}"
-            f"{'; ' + outcome.body if outcome.body else ''}"
-            f"{'; failed: ' + shown + more if errors else ''}",
+            f"{'; ' + outcome.body if outcome.body else ''}",
             http_status=outcome.status or None,
             http_reason=outcome.reason,
-            transaction_id=response.transaction_id,  # type: ignore[union-attr]
-            attempts=response.attempts,
+            transaction_id=answer.transaction_id,
+            attempts=answer.attempts,
         )
-        return failure(Action.BULK_DELETE, problem, response=response, **fields)
-    return success(Action.BULK_DELETE, response=response, **fields)
+    return results.bulk_delete(
+        container=container, objects=objects, answer=outcome.answer, deleted=outcome.deleted,
+        not_found=outcome.not_found, errors=errors, response=answer, error=problem,
+    )

@@ -4,11 +4,14 @@ Destinations: ``destination`` (call or per ``CopyObject``) is ``/cont`` (the
 object keeps its name) or ``/cont/obj``; without one, an object is copied
 onto itself, which is how its metadata is changed in place (``meta`` /
 ``header`` are added to what it has, or replace it with
-``fresh_metadata``). A call-level ``/cont/obj`` with several objects is
+``fresh_metadata``); the result's ``destination`` is then None, as in
+python-swiftclient. A call-level ``/cont/obj`` with several objects is
 refused at the call (python-swiftclient's rule): they would overwrite each
-other. Each destination container other than the source is created once
-(``create_container`` result, emitted before the first copy into it); a
-failure there is only reported, the copies then say what is wrong.
+other. Each destination container is created once (``create_container``
+result, emitted before the first copy into it), the source container too
+when it is a destination, as python-swiftclient does; a failure there is
+only reported, the copies then say what is wrong. A missing source
+container or object is a failed ``copy_object`` result (404).
 
 Large objects: the COPY is sent without ``?multipart-manifest=get``, so the
 cluster copies the *content* of an SLO or DLO (all its segments,
@@ -25,14 +28,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from swiftsvc import results
 from swiftsvc._pools import Job
-from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.errors import SwiftError
 from swiftsvc.objects import CopyObject, copy_destination, iter_named
 from swiftsvc.ops.large_objects import parse_manifest_path
 from swiftsvc.ops.post import object_post_headers
 from swiftsvc.ops.upload import create_container_job
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, failure, success
+from swiftsvc.results import CopyObjectResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -72,7 +76,7 @@ class _SharedTarget:
 
 
 def validate(ctx: CallContext, container: str, objects: Iterable[Any] | None) -> None:
-    """Raise :class:`SwiftError` now for bad arguments or a missing source container.
+    """Raise :class:`SwiftError` now for bad arguments.
 
     A list of objects is checked whole; a generator is checked as it is
     consumed (a second object for a ``/cont/obj`` destination raises then).
@@ -91,39 +95,31 @@ def validate(ctx: CallContext, container: str, objects: Iterable[Any] | None) ->
             own = ctx.with_options(item.options).destination
             if own is not None:
                 copy_destination(own, item.object_name)
-    try:
-        ctx.connection().head_container(container)
-    except ClientException as error:
-        if error.http_status == 404:
-            raise SwiftError(
-                f"Container {container!r} not found", container=container, exc=error
-            ) from error
-        raise
 
 
 def plan(ctx: CallContext, container: str, objects: Iterable[Any]) -> Iterator[Job]:
     """One COPY job per object on the object upload/update pool."""
     shared = _SharedTarget(ctx.options)
-    created: set[str] = {container}
+    created: set[str] = set()
     for item in iter_named(objects, CopyObject, operation="copy"):
         shared.check(item)
         options = ctx.with_options(item.options)
-        destination = resolve_destination(container, item.object_name, options.destination)
-        target_container, target_object = parse_manifest_path(destination)
+        destination = (
+            None if options.destination is None
+            else copy_destination(options.destination, item.object_name)
+        )
+        target_container, target_object = parse_manifest_path(
+            resolve_destination(container, item.object_name, destination)
+        )
         headers = object_post_headers(ctx.options, item.options)
-        fields = {
-            "container": container,
-            "object": item.object_name,
-            "destination": destination,
-            "headers": headers,
-            "fresh_metadata": options.fresh_metadata,
-        }
+        failed = _copy_failed(container, item.object_name, destination, headers,
+                              options.fresh_metadata)
         too_long = ctx.name_length_problem(target_object)
         if too_long is not None:
-            error = SwiftError(too_long, container=container, obj=item.object_name)
-            ctx.stream.emit(_copy_failed(fields)(error))
+            ctx.stream.emit(failed(SwiftError(too_long, container=container,
+                                              obj=item.object_name)))
             continue
-        if target_container not in created:
+        if destination is not None and target_container not in created:
             created.add(target_container)
             # before any copy into it; from this (consumer) thread, so in order
             ctx.stream.emit(
@@ -135,7 +131,7 @@ def plan(ctx: CallContext, container: str, objects: Iterable[Any]) -> Iterator[J
             ctx.pools.object_uu,
             copy_object_job,
             (container, item.object_name, destination, headers, options.fresh_metadata),
-            on_error=_copy_failed(fields),
+            on_error=failed,
         )
 
 
@@ -148,27 +144,29 @@ def copy_object_job(
     conn: Connection,
     container: str,
     obj: str,
-    destination: str,
+    destination: str | None,
     headers: dict[str, str],
     fresh_metadata: bool,
-) -> Result:
-    """Job (object_uu pool): COPY one object to ``destination`` (``/cont/obj``)."""
+) -> CopyObjectResult:
+    """Job (object_uu pool): COPY one object to ``destination`` (``/cont/obj``; None: itself)."""
     response = conn.copy_object(
-        container, obj, destination, headers=headers, fresh_metadata=fresh_metadata
-    )
-    return success(
-        Action.COPY_OBJECT,
-        response=response,
-        container=container,
-        object=obj,
-        destination=destination,
-        headers=headers,
+        container, obj, resolve_destination(container, obj, destination), headers=headers,
         fresh_metadata=fresh_metadata,
     )
+    return results.copy_object(
+        container=container, object=obj, destination=destination, headers=headers,
+        fresh_metadata=fresh_metadata, response=response,
+    )
 
 
-def _copy_failed(fields: dict[str, Any]) -> Callable[[BaseException], Result]:
-    def result(error: BaseException) -> Result:
-        return failure(Action.COPY_OBJECT, error, **fields)
+def _copy_failed(
+    container: str, obj: str, destination: str | None, headers: dict[str, str],
+    fresh_metadata: bool,
+) -> Callable[[BaseException], CopyObjectResult]:
+    def result(error: BaseException) -> CopyObjectResult:
+        return results.copy_object(
+            container=container, object=obj, destination=destination, headers=headers,
+            fresh_metadata=fresh_metadata, error=error,
+        )
 
     return result

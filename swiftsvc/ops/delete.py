@@ -10,7 +10,8 @@ What is deleted how:
 - **A container**: its objects, listed lazily page by page, the same way;
   then the container itself (``delete_container``) once every object job
   has ended, unless ``prefix`` limited the delete to some objects.
-- **The account**: every container in turn, as above.
+- **The account**: every container in turn, as above, each one finished
+  before the next is listed.
 
 Unlike python-swiftclient, the bulk path never orphans the segments of large
 objects. A listing entry tells an SLO manifest (``slo_etag``) and a possible
@@ -59,8 +60,9 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
-from swiftsvc._pools import Job
-from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc import results as result_types
+from swiftsvc._pools import Cancelled, Job
+from swiftsvc.errors import SwiftError
 from swiftsvc.objects import DeleteObject, iter_named
 from swiftsvc.ops.bulk import PARALLEL_CHUNK, bulk_delete_chunk, bulk_delete_job, chunked
 from swiftsvc.ops.delete_jobs import (
@@ -80,7 +82,12 @@ from swiftsvc.ops.delete_targets import (
 )
 from swiftsvc.ops.listing import iter_account_pages
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, failure
+from swiftsvc.results import (
+    Action,
+    BulkDeleteResult,
+    DeleteContainerResult,
+    DeleteObjectResult,
+)
 
 if TYPE_CHECKING:
     from swiftsvc.ops._context import CallContext
@@ -142,7 +149,12 @@ def use_bulk(count: int, options: Options, limit: int | None) -> bool:
 
 
 def validate(ctx: CallContext, container: str | None, objects: Iterable[Any] | None) -> None:
-    """Raise :class:`SwiftError` now for bad arguments or a missing container."""
+    """Raise :class:`SwiftError` now for bad arguments.
+
+    A missing container is not one: as in python-swiftclient, its delete is a
+    failed ``delete_container`` result (or, for named objects, a failed
+    ``delete_object`` each).
+    """
     options = ctx.options
     if container is None:
         if objects:
@@ -156,14 +168,6 @@ def validate(ctx: CallContext, container: str | None, objects: Iterable[Any] | N
         raise SwiftError(f"Invalid container name {container!r}", container=str(container))
     if objects is not None:
         iter_named(objects, DeleteObject, operation="delete")  # raises for bad items
-    try:
-        ctx.connection().head_container(container, headers=dict(options.header) or None)
-    except ClientException as error:
-        if error.http_status == 404:
-            raise SwiftError(
-                f"Container {container!r} not found", container=container, exc=error
-            ) from error
-        raise
 
 
 # -------------------------------------------------------------------- plan
@@ -188,7 +192,16 @@ def _plan_account(ctx: CallContext) -> Iterator[Job]:
         names = [str(item["name"]) for item in page if "name" in item]
         del page
         for name in names:
-            yield from _plan_container(ctx, name)
+            # one container after the other, as python-swiftclient: a segment
+            # container listed while its SLOs are still being deleted would
+            # have the segments the SLO deletes remove deleted a second time
+            finished = Outstanding()
+            for job in _plan_container(ctx, name):
+                yield finished.track(job)
+            try:
+                finished.wait(ctx.scope)
+            except Cancelled:
+                return
 
 
 def _plan_container(ctx: CallContext, container: str) -> Iterator[Job]:
@@ -199,9 +212,7 @@ def _plan_container(ctx: CallContext, container: str) -> Iterator[Job]:
         yield outstanding.track(job)
     if listing.error is not None:
         # nothing more can be listed: keep the container, say why
-        ctx.stream.emit(
-            failure(Action.DELETE_CONTAINER, listing.error, container=container, object=None)
-        )
+        ctx.stream.emit(result_types.delete_container(container=container, error=listing.error))
         return
     if ctx.options.prefix:
         return  # only some objects were to go
@@ -209,7 +220,7 @@ def _plan_container(ctx: CallContext, container: str) -> Iterator[Job]:
         ctx.pools.container,
         delete_container_job,
         (container, dict(ctx.options.header), outstanding, ctx.scope),
-        on_error=_failed(Action.DELETE_CONTAINER, container, None),
+        on_error=_container_failed(container),
     )
 
 
@@ -291,23 +302,29 @@ def object_job(ctx: CallContext, target: Target) -> Job:
         ctx.pools.object_dd,
         delete_object_job,
         (ctx, target),
-        on_error=_failed(Action.DELETE_OBJECT, target.container, target.obj, target.version_id),
+        on_error=_object_failed(target),
     )
 
 
-def _failed(
-    action: Action, container: str, obj: str | None, version_id: str | None = None
-) -> Callable[[BaseException], Result]:
-    extra: dict[str, Any] = {"version_id": version_id} if version_id is not None else {}
-
-    def result(error: BaseException) -> Result:
-        return failure(action, error, container=container, object=obj, **extra)
+def _object_failed(target: Target) -> Callable[[BaseException], DeleteObjectResult]:
+    def result(error: BaseException) -> DeleteObjectResult:
+        return result_types.delete_object(
+            container=target.container, object=target.obj, version_id=target.version_id,
+            error=error,
+        )
 
     return result
 
 
-def _bulk_failed(container: str, names: list[str]) -> Callable[[BaseException], Result]:
-    def result(error: BaseException) -> Result:
-        return failure(Action.BULK_DELETE, error, container=container, objects=names)
+def _container_failed(container: str) -> Callable[[BaseException], DeleteContainerResult]:
+    def result(error: BaseException) -> DeleteContainerResult:
+        return result_types.delete_container(container=container, error=error)
+
+    return result
+
+
+def _bulk_failed(container: str, names: list[str]) -> Callable[[BaseException], BulkDeleteResult]:
+    def result(error: BaseException) -> BulkDeleteResult:
+        return result_types.bulk_delete(container=container, objects=names, error=error)
 
     return result

@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from swiftsvc import results as result_types
 from swiftsvc._pools import POLL_INTERVAL, Cancelled, CancelScope, Job, JobOutput
 from swiftsvc.errors import ClientException
 from swiftsvc.ops.bulk import (
@@ -36,7 +37,12 @@ from swiftsvc.ops.bulk import (
 )
 from swiftsvc.ops.large_objects import is_slo, iter_dlo_segments, parse_dlo_manifest
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, failure, success
+from swiftsvc.results import (
+    DeleteContainerResult,
+    DeleteObjectResult,
+    DeleteSegmentResult,
+    Result,
+)
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -107,7 +113,7 @@ def inspect(conn: Connection, target: Target) -> Manifest:
     return Manifest(is_slo(head.headers), head.headers.get("x-object-manifest") or None)
 
 
-def delete_object_job(conn: Connection, ctx: CallContext, target: Target) -> Result:
+def delete_object_job(conn: Connection, ctx: CallContext, target: Target) -> DeleteObjectResult:
     """Job (object_dd pool): delete one object and, unless ``leave_segments``,
     its segments; ``delete_segment`` / ``bulk_delete`` results of a DLO's
     segments are emitted on the call's stream before this returns."""
@@ -135,9 +141,9 @@ def inspect_then_delete_job(
             else:
                 plain.append(target.obj)
         except ClientException as error:
-            results.append(
-                failure(Action.DELETE_OBJECT, error, container=container, object=target.obj)
-            )
+            results.append(result_types.delete_object(
+                container=container, object=target.obj, version_id=target.version_id,
+                error=error))
     if plain:
         results.append(bulk_delete_job(conn, container, plain))
     return results
@@ -145,7 +151,7 @@ def inspect_then_delete_job(
 
 def delete_inspected(
     conn: Connection, ctx: CallContext, target: Target, manifest: Manifest
-) -> Result:
+) -> DeleteObjectResult:
     """Delete one object whose kind of manifest is known."""
     options = target.options
     headers = dict(options.header)
@@ -155,24 +161,27 @@ def delete_inspected(
     if manifest.slo and not options.leave_segments:
         query["multipart-manifest"] = "delete"
         headers["Accept"] = "application/json"
-    fields: dict[str, Any] = {"container": target.container, "object": target.obj}
-    if target.version_id is not None:
-        fields["version_id"] = target.version_id
     try:
         response = conn.delete_object(
             target.container, target.obj, headers=headers or None, query=query or None
         )
     except ClientException as error:
         if error.http_status == 404 and target.missing_ok:
-            return success(Action.DELETE_OBJECT, attempts=error.attempts, **fields)
+            return result_types.delete_object(
+                container=target.container, object=target.obj, version_id=target.version_id,
+                history=error.attempts,
+            )
         raise
+    problem = None
     if "multipart-manifest" in query:
         problem = _slo_delete_problem(target, response.body, response.attempts)
-        if problem is not None:
-            return failure(Action.DELETE_OBJECT, problem, response=response, **fields)
-    if manifest.dlo and not options.leave_segments:
-        fields["dlo_segments_deleted"] = _delete_dlo_segments(conn, ctx, manifest.dlo)
-    return success(Action.DELETE_OBJECT, response=response, **fields)
+    segments_deleted = None
+    if problem is None and manifest.dlo and not options.leave_segments:
+        segments_deleted = _delete_dlo_segments(conn, ctx, manifest.dlo)
+    return result_types.delete_object(
+        container=target.container, object=target.obj, version_id=target.version_id,
+        dlo_segments_deleted=segments_deleted, response=response, error=problem,
+    )
 
 
 def _slo_delete_problem(target: Target, body: bytes, attempts: Any) -> ClientException | None:
@@ -193,17 +202,16 @@ def _slo_delete_problem(target: Target, body: bytes, attempts: Any) -> ClientExc
     )
 
 
-def delete_segment_job(conn: Connection, container: str, obj: str) -> Result:
+def delete_segment_job(conn: Connection, container: str, obj: str) -> DeleteSegmentResult:
     """Job (segment pool): delete one segment; one already gone counts as deleted."""
     try:
         response = conn.delete_object(container, obj)
     except ClientException as error:
         if error.http_status != 404:
             raise
-        return success(
-            Action.DELETE_SEGMENT, attempts=error.attempts, container=container, object=obj
-        )
-    return success(Action.DELETE_SEGMENT, response=response, container=container, object=obj)
+        return result_types.delete_segment(container=container, object=obj,
+                                           history=error.attempts)
+    return result_types.delete_segment(container=container, object=obj, response=response)
 
 
 def _delete_dlo_segments(conn: Connection, ctx: CallContext, manifest: str) -> bool:
@@ -221,13 +229,13 @@ def _delete_dlo_segments(conn: Connection, ctx: CallContext, manifest: str) -> b
             all_ok = True
             for chunk in chunked(names, limit):
                 result = bulk_delete_job(conn, segment_container, chunk)
-                all_ok = all_ok and bool(result["success"])
+                all_ok = all_ok and result["success"] and not result["errors"]
                 ctx.stream.emit(result)
             return all_ok
         return _delete_segments_in_pool(ctx, segment_container, names)
     except ClientException as error:  # the segment listing failed
         ctx.stream.emit(
-            failure(Action.DELETE_SEGMENT, error, container=segment_container, object=None)
+            result_types.delete_segment(container=segment_container, object=None, error=error)
         )
         return False
 
@@ -237,16 +245,16 @@ def _delete_segments_in_pool(ctx: CallContext, container: str, names: Iterator[s
     all_ok = True
     condition = threading.Condition()
 
-    def finished(name: str, future: Future[Result]) -> None:
+    def finished(name: str, future: Future[DeleteSegmentResult]) -> None:
         nonlocal pending, all_ok
+        result: DeleteSegmentResult
         if future.cancelled():
-            result = failure(
-                Action.DELETE_SEGMENT, Cancelled("cancelled"), container=container, object=name
-            )
+            result = result_types.delete_segment(
+                container=container, object=name, error=Cancelled("cancelled"))
         elif future.exception() is not None:
             error = future.exception()
             assert error is not None
-            result = failure(Action.DELETE_SEGMENT, error, container=container, object=name)
+            result = result_types.delete_segment(container=container, object=name, error=error)
         else:
             result = future.result()
         # emitted before the count drops: the object job returns only after
@@ -337,8 +345,8 @@ def delete_container_job(
     headers: dict[str, str],
     outstanding: Outstanding,
     scope: CancelScope,
-) -> Result:
+) -> DeleteContainerResult:
     """Job (container pool): wait for the container's object jobs, then DELETE it."""
     outstanding.wait(scope)
     response = conn.delete_container(container, headers=headers or None)
-    return success(Action.DELETE_CONTAINER, response=response, container=container, object=None)
+    return result_types.delete_container(container=container, response=response)

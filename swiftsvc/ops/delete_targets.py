@@ -18,12 +18,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from os.path import commonprefix
 from typing import TYPE_CHECKING, Any
 
+from swiftsvc import results as result_types
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import DeleteObject, iter_named
 from swiftsvc.ops.delete_jobs import Kind, Target
 from swiftsvc.ops.listing import iter_account_pages, iter_container_pages
 from swiftsvc.options import Options
-from swiftsvc.results import Action, failure
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -88,7 +88,7 @@ def _version_targets(
                         container, name, options, entry.get("version_id"), classify(entry), own
                     )
     except (ClientException, SwiftError) as error:
-        ctx.stream.emit(failure(Action.DELETE_OBJECT, error, container=container, object=name))
+        ctx.stream.emit(result_types.delete_object(container=container, object=name, error=error))
 
 
 class ListedTargets:

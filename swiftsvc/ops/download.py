@@ -22,15 +22,17 @@ from __future__ import annotations
 import logging
 import os
 import random
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from swiftsvc import results
 from swiftsvc._pools import Job
 from swiftsvc.errors import SwiftError
 from swiftsvc.objects import iter_names
 from swiftsvc.ops.download_job import ACTION, STDOUT, Item, Settings, download_object
 from swiftsvc.ops.listing import iter_account_pages, iter_container_pages
-from swiftsvc.results import Result, failure
+from swiftsvc.results import DownloadObjectResult, error_attempts
 
 if TYPE_CHECKING:
     from swiftsvc.ops._context import CallContext
@@ -154,9 +156,14 @@ def _listed_item(container: str, entry: Mapping[str, Any], *, versions: bool) ->
 
 
 def _job(ctx: CallContext, settings: Settings, item: Item) -> Job:
-    def on_error(error: BaseException) -> Result:
-        return failure(
-            ACTION, error, container=item.container, object=item.obj, path=None, pseudodir=False
+    def on_error(error: BaseException) -> DownloadObjectResult:
+        # the job never ran (cancelled), or broke before its own result
+        now = time.time()
+        history = error_attempts(error) or ()
+        return results.download_object(
+            container=item.container, object=item.obj, path=item.obj, pseudodir=False,
+            start_time=now, auth_end_time=now, headers_receipt=now, finish_time=now,
+            read_length=0, status=None, tries=len(history), history=history, error=error,
         )
 
     return Job(ctx.pools.object_dd, download_object, (item, settings), on_error=on_error)

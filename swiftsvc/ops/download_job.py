@@ -10,12 +10,14 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from swiftsvc import results
 from swiftsvc._download_io import (
     Part,
     StreamVerifier,
     TempTarget,
+    UnsafePath,
     contained_path,
     is_dir_marker,
     local_md5,
@@ -40,7 +42,7 @@ from swiftsvc.ops.download_large import (
 )
 from swiftsvc.ops.download_pieces import PieceFetcher
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, Status, error_attempts, failure, success
+from swiftsvc.results import Action, DownloadObjectResult, Status, error_attempts
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -82,8 +84,14 @@ class Settings:
     segments: WorkerPool[Connection] | None = None
 
 
-def download_object(conn: Connection, item: Item, settings: Settings) -> Result:
-    """Download one object; one ``download_object`` result, success or failure."""
+def download_object(conn: Connection, item: Item, settings: Settings) -> DownloadObjectResult:
+    """Download one object; one ``download_object`` result, success or failure.
+
+    A local file found identical (``skip_identical``) is a failed result with
+    a 304 :class:`ClientException` and ``status`` ``skipped-identical``, as
+    python-swiftclient reports it (the ``swift`` command prints "Skipped
+    identical file" for it).
+    """
     download = _Download(conn, item, settings)
     try:
         return download.run()
@@ -102,6 +110,11 @@ class _Download:
         self.settings = settings
         self.options = settings.options
         self.history: list[Attempt] = []
+        # the history from here on is the tries of the request bringing the
+        # body (its retries and resumes): the result's ``attempts``
+        self.content_mark = 0
+        self.tries: int | None = None  # set instead when pieces were fetched in parallel
+        self.not_modified: ClientException | None = None  # the 304 of a skip
         self.start_time = time.time()
         self.headers_receipt: float | None = None
         self.auth_end_time: float | None = None
@@ -109,10 +122,12 @@ class _Download:
         self.pseudodir = False
         self.read_length = 0
         self.where = f"{item.container}/{item.obj}"
+        # out_file '-': the result whose read_length grows as contents are read
+        self.streamed: DownloadObjectResult | None = None
 
     # -- the steps ------------------------------------------------------
 
-    def run(self) -> Result:
+    def run(self) -> DownloadObjectResult:
         options = self.options
         to_stdout = options.out_file == STDOUT
         target = self._local_target()
@@ -131,7 +146,7 @@ class _Download:
         large = None if ranged else self._large_object(response)
         if large is not None:
             if compare and local_parts_match(compare, large.parts):
-                return self._skipped()
+                return self._skipped(large=True)
             checked = large.parts if options.checksum else _lengths(large.parts)
             # the whole object must be the one the manifest describes
             slo = {"If-Match": f'"{large.etag}"'} if large.etag and _is_slo(response) else {}
@@ -159,7 +174,8 @@ class _Download:
         )
         verifier = StreamVerifier(parts, where=f"Error downloading {self.where}")
         if to_stdout and not options.no_download:
-            return self._result(contents=self._contents(body, verifier))
+            self.streamed = self._result(contents=self._contents(body, verifier))
+            return self.streamed
         self._receive(body, verifier, target, response, as_dir=self._as_dir(target, response))
         return self._result()
 
@@ -176,15 +192,30 @@ class _Download:
         return plan_pieces(parts, workers=pool.size, min_size=PIECE_MIN)
 
     def _local_target(self) -> str | None:
-        """Where the object goes (None: nowhere, i.e. stdout); refuses unsafe names."""
+        """Where the object goes (None: nowhere, i.e. stdout); refuses unsafe names.
+
+        The result's ``path`` is the object's own local path, also when
+        ``out_file`` names another (python-swiftclient's ``path``).
+        """
         options = self.options
         item = self.item
-        if options.out_file == STDOUT:
-            self.path = item.obj
-            return None
         if options.out_file:
-            self.path = options.out_file
-            return options.out_file
+            try:
+                self.path = self._relative()
+            except UnsafePath:  # nothing is written there: the name is only reported
+                self.path = item.obj
+            if options.out_directory:
+                self.path = os.path.join(options.out_directory, self.path)
+            return None if options.out_file == STDOUT else options.out_file
+        relative = self._relative()
+        self.path = os.path.join(options.out_directory, relative) if options.out_directory \
+            else relative
+        self.pseudodir = relative.endswith("/") or not relative
+        return contained_path(options.out_directory or ".", relative, container=item.container,
+                              obj=item.obj)
+
+    def _relative(self) -> str:
+        options, item = self.options, self.item
         relative = relative_path(
             item.container,
             item.obj,
@@ -194,16 +225,13 @@ class _Download:
         )
         if item.suffix and relative and not relative.endswith("/"):
             relative += item.suffix
-        self.path = os.path.join(options.out_directory, relative) if options.out_directory \
-            else relative
-        self.pseudodir = relative.endswith("/") or not relative
-        return contained_path(options.out_directory or ".", relative, container=item.container,
-                              obj=item.obj)
+        return relative
 
     def _get(
         self, query: Mapping[str, str], headers: Mapping[str, str], *, probe: bool = True
     ) -> StreamedResponse | None:
         """GET; None for a 304 of a plain object (skip_identical)."""
+        self.content_mark = len(self.history)
         try:
             response = self.conn.get_object(
                 self.item.container, self.item.obj, headers=dict(headers), query=dict(query)
@@ -213,6 +241,7 @@ class _Download:
             if probe and error.http_status == 304:
                 seen = {k.lower(): v for k, v in error.http_response_headers.items()}
                 if "x-object-manifest" not in seen and not _true(seen.get("x-static-large-object")):
+                    self.not_modified = error
                     return None
                 # a large object whose manifest happens to equal the local
                 # file: ask again, without the condition
@@ -322,6 +351,7 @@ class _Download:
         finally:
             fetcher.close()
             self.history.extend(fetcher.attempts)
+            self.tries = fetcher.tries
             self.read_length = fetcher.read_length
             if landing is not None:
                 landing.discard()  # after a commit there is nothing left to remove
@@ -338,58 +368,66 @@ class _Download:
                 verifier.update(chunk)
                 if progress is not None:
                     progress(len(chunk))
+                if self.streamed is not None:
+                    self.streamed["read_length"] = verifier.read_length
                 yield chunk
             verifier.finish()
         finally:
             body.close()
+            if self.streamed is not None:
+                self.streamed["read_length"] = verifier.read_length
+                self.streamed["finish_time"] = time.time()
 
     # -- results --------------------------------------------------------
 
-    def _fields(self) -> dict[str, Any]:
-        return {
-            "container": self.item.container,
-            "object": self.item.obj,
-            "path": self.path,
-            "pseudodir": self.pseudodir,
-            "start_time": self.start_time,
-            "headers_receipt": self.headers_receipt,
-            "auth_end_time": self.auth_end_time,
-        }
-
-    def _result(self, **extra: Any) -> Result:
-        return success(
-            ACTION,
-            attempts=self.history,
-            **self._fields(),
-            finish_time=time.time(),
+    def _build(
+        self,
+        status: Status | None,
+        *,
+        error: BaseException | None = None,
+        contents: Iterator[bytes] | None = None,
+        history: list[Attempt] | None = None,
+    ) -> DownloadObjectResult:
+        """The result; times not reached (a failure before the answer) are the end's."""
+        now = time.time()
+        history = self.history if history is None else history
+        tries = self.tries if self.tries is not None else len(history) - self.content_mark
+        return results.download_object(
+            container=self.item.container,
+            object=self.item.obj,
+            path=self.path if self.path is not None else self.item.obj,
+            pseudodir=self.pseudodir,
+            start_time=self.start_time,
+            auth_end_time=now if self.auth_end_time is None else self.auth_end_time,
+            headers_receipt=now if self.headers_receipt is None else self.headers_receipt,
+            finish_time=now,
             read_length=self.read_length,
-            status=Status.DOWNLOADED.value,
-            **extra,
+            status=status,
+            tries=max(tries, 0),
+            history=history,
+            contents=contents,
+            error=error,
         )
 
-    def _skipped(self) -> Result:
+    def _result(self, contents: Iterator[bytes] | None = None) -> DownloadObjectResult:
+        status = Status.NOT_WRITTEN if self.options.no_download else Status.DOWNLOADED
+        return self._build(status, contents=contents)
+
+    def _skipped(self, *, large: bool = False) -> DownloadObjectResult:
         item = self.item
         self.settings.events.skipped(ACTION, item.container, item.obj, item.queued_size)
-        return success(
-            ACTION,
-            attempts=self.history,
-            **self._fields(),
-            finish_time=time.time(),
-            read_length=0,
-            status=Status.SKIPPED_IDENTICAL.value,
+        # python-swiftclient's words: the server's 304, or one of its own
+        error = self.not_modified or ClientException(
+            "Large object is identical" if large else "Object is identical",
+            http_status=304, http_reason="Not Modified", attempts=tuple(self.history),
         )
+        return self._build(Status.SKIPPED_IDENTICAL, error=error)
 
-    def failed(self, error: BaseException) -> Result:
+    def failed(self, error: BaseException) -> DownloadObjectResult:
         # every request of the job is already in the history; an error from
         # before the first one (authentication) brings its own
         history = self.history or list(error_attempts(error) or ())
-        return failure(
-            ACTION,
-            error,
-            attempts=history,
-            **self._fields(),
-            read_length=self.read_length,
-        )
+        return self._build(None, error=error, history=history)
 
 
 def _is_slo(response: StreamedResponse) -> bool:

@@ -80,6 +80,11 @@ class PieceFetcher:
         return [attempt for piece in self._attempts for attempt in piece]
 
     @property
+    def tries(self) -> int:
+        """Tries of the piece that needed the most (its retries and resumes)."""
+        return max((len(history) for history in self._attempts), default=0)
+
+    @property
     def read_length(self) -> int:
         return sum(self._read)
 

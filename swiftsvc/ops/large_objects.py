@@ -1,6 +1,6 @@
 """Recognising large-object manifests and finding their segments.
 
-Two kinds of manifest (SPEC §3):
+Two kinds of manifest (docs/COMPAT.md §6):
 
 - a Static Large Object (SLO) answers HEAD/GET with ``X-Static-Large-Object:
   True``; ``GET ?multipart-manifest=get`` returns its JSON list of segments

@@ -6,9 +6,11 @@ They page until the cluster answers an empty page: a cluster may return
 fewer items than asked (its ``container_listing_limit``), so a short page
 does not mean the end.
 
-A missing container or account raises :class:`~swiftsvc.errors.SwiftError`
-(wrapping the 404 :class:`~swiftsvc.errors.ClientException`); any other
-failed request raises its ``ClientException``.
+In the pagers, a missing container or account raises
+:class:`~swiftsvc.errors.SwiftError` (wrapping the 404
+:class:`~swiftsvc.errors.ClientException`); any other failed request raises
+its ``ClientException``. ``Service.list`` yields these errors as a failed
+page, as python-swiftclient does.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from collections.abc import Generator, Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from swiftsvc import results
 from swiftsvc._pools import POLL_INTERVAL, Cancelled, CancelScope
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, failure, success
+from swiftsvc.results import ListAccountPartResult, ListContainerPartResult, ListResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -30,7 +33,7 @@ R = TypeVar("R")
 Item = dict[str, Any]
 Page = list[Item]
 
-# Swift never returns more than 10000 items a page (SPEC §3)
+# Swift never returns more than 10000 items a page (docs/COMPAT.md §6)
 MAX_PAGE = 10000
 
 
@@ -56,7 +59,7 @@ def iter_container_pages(
     answer fewer.
     """
     marker = options.marker
-    version_marker: str | None = None
+    version_marker: str | None = options.version_marker or None
     headers = dict(options.header) or None
     while True:
         try:
@@ -127,61 +130,50 @@ def iter_objects(
 # ------------------------------------------------------------ Service.list
 
 
-def list_results(ctx: CallContext, container: str | None) -> Iterator[Result]:
-    """Start a listing: the first page is fetched now, so that a missing
-    container or account raises :class:`SwiftError` at the call; the rest
-    is fetched as the returned iterator is consumed."""
+def list_results(ctx: CallContext, container: str | None) -> Iterator[ListResult]:
+    """The pages of the account or of ``container``, fetched as they are consumed.
+
+    A failed page (a missing container, say) is the last result, as
+    python-swiftclient yields it; only one page is held at a time.
+    """
     conn = ctx.connection()
+    options = ctx.options
     pages = (
-        iter_account_pages(conn, ctx.options)
+        iter_account_pages(conn, options)
         if container is None
-        else iter_container_pages(conn, container, ctx.options)
+        else iter_container_pages(conn, container, options)
     )
-    first: Page | BaseException | None
-    try:
-        first = next(pages, None)
-    except ClientException as error:  # not a 404: a failed result, like other failures
-        first = error
-    return _pages_as_results(ctx, container, pages, first)
-
-
-def _pages_as_results(
-    ctx: CallContext,
-    container: str | None,
-    pages: Iterator[Page],
-    first: Page | BaseException | None,
-) -> Iterator[Result]:
-    action = Action.LIST_ACCOUNT_PART if container is None else Action.LIST_CONTAINER_PART
-    marker = ctx.options.marker
-    page: Page | BaseException | None = first
+    marker = options.marker
+    version_marker = options.version_marker
     finished = False
     try:
-        while page is not None:
-            if isinstance(page, BaseException):
-                yield _failed(ctx, action, container, page, marker)
-                break
-            if ctx.options.long:
-                try:
-                    _add_meta(ctx, container, page)
-                except Exception as error:
-                    yield _failed(ctx, action, container, error, marker, listing=page)
-                    break
-            marker = item_name(page[-1])
-            result = success(
-                action, container=container, prefix=ctx.options.prefix, listing=page,
-                marker=marker,
-            )
-            ctx.events.result(result)
-            page = None  # hold one page at a time: the consumer has this one
-            yield result
-            del result
-            if ctx.scope.cancelled:
-                yield _failed(ctx, action, container, Cancelled("listing cancelled"), marker)
-                break
+        while True:
+            listing: Page = []
             try:
                 page = next(pages, None)
-            except (ClientException, SwiftError) as error:
-                page = error
+                if page is None:
+                    break
+                listing = page
+                del page
+                if options.long:
+                    _add_meta(ctx, container, listing)
+            except Exception as error:
+                if isinstance(error, Cancelled):
+                    raise
+                yield _page(ctx, container, listing, marker, version_marker, error)
+                break
+            result = _page(ctx, container, listing, marker, version_marker)
+            # the next page starts after this one's last entry
+            last = listing[-1]
+            marker = item_name(last)
+            version_marker = str(last.get("version_id", "")) if options.versions else ""
+            del listing
+            yield result  # hold one page at a time: the consumer has this one
+            del result
+            if ctx.scope.cancelled:
+                yield _page(ctx, container, [], marker, version_marker,
+                            Cancelled("listing cancelled"))
+                break
         finished = True
     finally:
         if not finished:
@@ -191,17 +183,26 @@ def _pages_as_results(
             pages.close()
 
 
-def _failed(
+def _page(
     ctx: CallContext,
-    action: Action,
     container: str | None,
-    error: BaseException,
+    listing: Page,
     marker: str,
-    **fields: Any,
-) -> Result:
-    result = failure(
-        action, error, container=container, prefix=ctx.options.prefix, marker=marker, **fields
-    )
+    version_marker: str,
+    error: BaseException | None = None,
+) -> ListResult:
+    """One ``list_*_part`` result; a failure keeps what was listed (``long``) or nothing."""
+    prefix = ctx.options.prefix
+    result: ListAccountPartResult | ListContainerPartResult
+    if container is None:
+        result = results.list_account_part(
+            prefix=prefix, listing=listing, marker=marker, error=error
+        )
+    else:
+        result = results.list_container_part(
+            container=container, prefix=prefix, listing=listing, marker=marker,
+            version_marker=version_marker, error=error,
+        )
     ctx.events.result(result)
     return result
 

@@ -12,11 +12,12 @@ import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from swiftsvc import results
 from swiftsvc._pools import Job
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import PostObject
 from swiftsvc.options import Header, Options
-from swiftsvc.results import Action, Result, failure, success
+from swiftsvc.results import PostAccountResult, PostContainerResult, PostObjectResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -60,22 +61,18 @@ def object_post_headers(options: Options, overrides: Mapping[str, Any] | None) -
     return headers
 
 
-def post_account(conn: Connection, options: Options) -> Result:
+def post_account(conn: Connection, options: Options) -> PostAccountResult:
     headers = post_headers(Target.ACCOUNT, options.meta, options.header, options)
     try:
         response = conn.post_account(headers)
     except ClientException as error:
         if error.http_status == 404:
             raise SwiftError("Account not found", exc=error) from error
-        return failure(
-            Action.POST_ACCOUNT, error, container=None, object=None, headers=headers
-        )
-    return success(
-        Action.POST_ACCOUNT, response=response, container=None, object=None, headers=headers
-    )
+        return results.post_account(headers=headers, error=error)
+    return results.post_account(headers=headers, response=response)
 
 
-def post_container(conn: Connection, container: str, options: Options) -> Result:
+def post_container(conn: Connection, container: str, options: Options) -> PostContainerResult:
     headers = post_headers(Target.CONTAINER, options.meta, options.header, options)
     try:
         try:
@@ -90,30 +87,24 @@ def post_container(conn: Connection, container: str, options: Options) -> Result
             raise SwiftError(
                 f"Container {container!r} not found", container=container, exc=error
             ) from error
-        return failure(
-            Action.POST_CONTAINER, error, container=container, object=None, headers=headers
-        )
-    return success(
-        Action.POST_CONTAINER, response=response, container=container, object=None,
-        headers=headers,
-    )
+        return results.post_container(container=container, headers=headers, error=error)
+    return results.post_container(container=container, headers=headers, response=response)
 
 
-def post_object(conn: Connection, container: str, obj: str, headers: dict[str, str]) -> Result:
+def post_object(
+    conn: Connection, container: str, obj: str, headers: dict[str, str]
+) -> PostObjectResult:
     """Job: POST one object's headers (object_uu pool)."""
     response = conn.post_object(container, obj, headers)
-    return success(
-        Action.POST_OBJECT, response=response, container=container, object=obj, headers=headers
-    )
+    return results.post_object(container=container, object=obj, headers=headers,
+                               response=response)
 
 
 def _post_object_failed(
     container: str, obj: str, headers: dict[str, str]
-) -> Callable[[BaseException], Result]:
-    def result(error: BaseException) -> Result:
-        return failure(
-            Action.POST_OBJECT, error, container=container, object=obj, headers=headers
-        )
+) -> Callable[[BaseException], PostObjectResult]:
+    def result(error: BaseException) -> PostObjectResult:
+        return results.post_object(container=container, object=obj, headers=headers, error=error)
 
     return result
 

@@ -4,14 +4,14 @@ Nothing here does I/O, so all of it is unit-tested without a cluster or
 threads; :mod:`swiftsvc.ops.upload` and :mod:`swiftsvc.ops.upload_large` act
 on what these functions decide.
 
-Segment names follow python-swiftclient (SPEC §3), so either tool can resume,
+Segment names follow python-swiftclient (docs/COMPAT.md §6), so either tool can resume,
 skip or clean up what the other uploaded::
 
     SLO  <object>/slo/<mtime>/<size>/<segment_size>/<index:08d>
     DLO  <object>/<mtime>/<size>/<segment_size>/<index:08d>
 
-A stream of unknown length has no ``<size>`` part (python-swiftclient's
-stdin naming); its ``<mtime>`` is the upload's start time.
+A stream has no ``<size>`` part (python-swiftclient's stream naming), even
+when its length is known; its ``<mtime>`` is the upload's start time.
 """
 
 from __future__ import annotations
@@ -105,13 +105,18 @@ def segment_layout(
     size: int | None,
     segment_size: int,
     slo: bool,
+    size_in_name: bool = True,
 ) -> SegmentLayout:
-    """The layout of ``obj``'s segments (see the module docstring for the names)."""
+    """The layout of ``obj``'s segments (see the module docstring for the names).
+
+    ``size_in_name`` False: a stream's names, which never hold its size
+    (python-swiftclient's), even when the stream's length is known.
+    """
     parts = [obj]
     if slo:
         parts.append("slo")
     parts.append(mtime)
-    if size is not None:
+    if size is not None and size_in_name:
         parts.append(str(size))
     parts.append(str(segment_size))
     return SegmentLayout(segment_container, "/".join(parts) + "/", size, segment_size)

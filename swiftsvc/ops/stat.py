@@ -2,29 +2,41 @@
 
 The ``items`` of a result are (label, value) pairs ready for display, as
 python-swiftclient's ``stat_account`` / ``stat_container`` / ``stat_object``
-helpers build them, with the user metadata (``Meta <Key>``) included. The
-pure builders (:func:`account_items`, ...) turn response headers into items;
-the jobs make the request.
+helpers build them: the user metadata is left to the ``headers`` (the
+``swift`` command turns those into ``Meta <Key>`` lines itself, so metadata
+in the items would be shown twice). The ``headers`` are the answer's, less
+the hop-by-hop ones (``Connection``), which describe the connection, not
+the account, container or object. The pure builders (:func:`account_items`,
+...) turn response headers into items; the jobs make the request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from swiftsvc import results
 from swiftsvc._pools import Job
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, failure, success
+from swiftsvc.results import Item, StatAccountResult, StatContainerResult, StatObjectResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
     from swiftsvc.ops._context import CallContext
 
-Item = tuple[str, Any]
-
 _POLICY_PREFIX = "x-account-storage-policy-"
 _POLICY_QUOTA_PREFIX = "x-account-quota-bytes-policy-"
+# RFC 9110 7.6.1: meaningful for one connection only
+_HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
+    "upgrade",
+})
+
+
+def end_to_end(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` without the hop-by-hop ones."""
+    return {name: value for name, value in headers.items() if name.lower() not in _HOP_BY_HOP}
 
 
 def human_size(value: object, human: bool) -> str:
@@ -43,15 +55,6 @@ def human_size(value: object, human: bool) -> str:
     if number >= 10:
         return f"{int(number)}{suffix}"
     return f"{number:.1f}{suffix}"
-
-
-def meta_items(headers: Mapping[str, str], prefix: str) -> list[Item]:
-    """``Meta <Key>`` items for the user metadata headers starting with ``prefix``."""
-    return [
-        (f"Meta {name[len(prefix):].title()}", value)
-        for name, value in sorted(headers.items())
-        if name.startswith(prefix)
-    ]
 
 
 def account_name(storage_url: str) -> str:
@@ -93,9 +96,6 @@ def account_items(headers: Mapping[str, str], account: str, *, human: bool = Fal
         quota = headers.get(_POLICY_QUOTA_PREFIX + policy)
         if quota:
             items.append((f'Quota Bytes for policy "{policy}"', human_size(quota, human)))
-    items.extend(
-        item for item in meta_items(headers, "x-account-meta-") if item[0] != "Meta Quota-Bytes"
-    )
     return items
 
 
@@ -111,7 +111,6 @@ def container_items(
         ("Write ACL", headers.get("x-container-write", "")),
         ("Sync To", headers.get("x-container-sync-to", "")),
         ("Sync Key", headers.get("x-container-sync-key", "")),
-        *meta_items(headers, "x-container-meta-"),
     ]
 
 
@@ -127,30 +126,33 @@ def object_items(
         ("Last Modified", headers.get("last-modified")),
         ("ETag", headers.get("etag")),
         ("Manifest", headers.get("x-object-manifest")),
-        *meta_items(headers, "x-object-meta-"),
     ]
 
 
 # ------------------------------------------------------------------ actions
 
 
-def stat_account(conn: Connection, options: Options) -> Result:
+def _where(options: Options, url: str, label: str = "StorageURL") -> list[Item]:
+    """``swift -v stat`` (verbose above 1) shows the URL first; python-swiftclient
+    shows the auth token too, which swiftsvc never puts in a result."""
+    return [(label, url)] if options.verbose > 1 else []
+
+
+def stat_account(conn: Connection, options: Options) -> StatAccountResult:
     """HEAD the account; a missing account raises :class:`SwiftError`."""
     try:
         response = conn.head_account(headers=dict(options.header) or None)
     except ClientException as error:
         if error.http_status == 404:
             raise SwiftError("Account not found", exc=error) from error
-        return failure(Action.STAT_ACCOUNT, error, container=None, object=None)
-    headers = dict(response.headers)
-    items = account_items(headers, account_name(conn.storage_url), human=options.human)
-    return success(
-        Action.STAT_ACCOUNT, response=response, container=None, object=None,
-        items=items, headers=headers,
-    )
+        return results.stat_account(items=[], headers={}, error=error)
+    headers = end_to_end(response.headers)
+    items = [*_where(options, conn.storage_url),
+             *account_items(headers, account_name(conn.storage_url), human=options.human)]
+    return results.stat_account(items=items, headers=headers, response=response)
 
 
-def stat_container(conn: Connection, container: str, options: Options) -> Result:
+def stat_container(conn: Connection, container: str, options: Options) -> StatContainerResult:
     """HEAD ``container``; a missing container raises :class:`SwiftError`."""
     try:
         response = conn.head_container(container, headers=dict(options.header) or None)
@@ -159,14 +161,13 @@ def stat_container(conn: Connection, container: str, options: Options) -> Result
             raise SwiftError(
                 f"Container {container!r} not found", container=container, exc=error
             ) from error
-        return failure(Action.STAT_CONTAINER, error, container=container, object=None)
-    headers = dict(response.headers)
-    items = container_items(
+        return results.stat_container(container=container, items=[], headers={}, error=error)
+    headers = end_to_end(response.headers)
+    items = [*_where(options, f"{conn.storage_url}/{container}", "URL"), *container_items(
         headers, account_name(conn.storage_url), container, human=options.human
-    )
-    return success(
-        Action.STAT_CONTAINER, response=response, container=container, object=None,
-        items=items, headers=headers,
+    )]
+    return results.stat_container(
+        container=container, items=items, headers=headers, response=response
     )
 
 
@@ -174,24 +175,27 @@ def version_query(options: Options) -> dict[str, str] | None:
     return {"version-id": options.version_id} if options.version_id is not None else None
 
 
-def stat_object(conn: Connection, container: str, obj: str, options: Options) -> Result:
+def stat_object(conn: Connection, container: str, obj: str, options: Options) -> StatObjectResult:
     """Job: HEAD one object (object_dd pool)."""
     response = conn.head_object(
         container, obj, headers=dict(options.header) or None, query=version_query(options)
     )
-    headers = dict(response.headers)
-    items = object_items(
+    headers = end_to_end(response.headers)
+    items = [*_where(options, f"{conn.storage_url}/{container}/{obj}", "URL"), *object_items(
         headers, account_name(conn.storage_url), container, obj, human=options.human
-    )
-    return success(
-        Action.STAT_OBJECT, response=response, container=container, object=obj,
-        items=items, headers=headers,
+    )]
+    return results.stat_object(
+        container=container, object=obj, items=items, headers=headers, response=response
     )
 
 
-def _stat_object_failed(container: str, obj: str) -> Callable[[BaseException], Result]:
-    def result(error: BaseException) -> Result:
-        return failure(Action.STAT_OBJECT, error, container=container, object=obj)
+def _stat_object_failed(
+    container: str, obj: str
+) -> Callable[[BaseException], StatObjectResult]:
+    def result(error: BaseException) -> StatObjectResult:
+        return results.stat_object(
+            container=container, object=obj, items=[], headers={}, error=error
+        )
 
     return result
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
+from swiftsvc import results
 from swiftsvc._pools import Cancelled, Job
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import UploadObject
@@ -44,12 +45,17 @@ from swiftsvc.ops.segments import (
     segment_size_problem,
     split_container,
 )
-from swiftsvc.ops.upload_common import CallShared, UploadTask, marker_fields, object_fields
+from swiftsvc.ops.upload_common import CallShared, UploadTask, marker_result, object_result
 from swiftsvc.ops.upload_files import create_dir_marker, upload_file
 from swiftsvc.ops.upload_stream import StreamBudget, upload_stream
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, failure, success
-from swiftsvc.sources import SourceKind, check_path, object_name_for_path, upload_items
+from swiftsvc.results import (
+    Action,
+    CreateContainerResult,
+    CreateDirMarkerResult,
+    UploadObjectResult,
+)
+from swiftsvc.sources import SourceKind, object_name_for_path, upload_items
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -61,9 +67,11 @@ __all__ = ["create_container_job", "plan", "upload_job", "validate"]
 def validate(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]) -> None:
     """Raise :class:`SwiftError` now for arguments that cannot work.
 
-    A list or tuple of sources is checked item by item (paths must exist
-    and be readable); any other iterable is checked as it is consumed, each
-    bad item then failing its own result.
+    A list or tuple of sources is checked item by item (each must be a path
+    or an ``UploadObject``); any other iterable is checked as it is
+    consumed. A path that does not exist or cannot be read is a failed
+    ``upload_object`` result of its own while the others are uploaded, as
+    in python-swiftclient.
     """
     if not isinstance(container, str) or not split_container(container)[0]:
         raise SwiftError(f"container name {container!r} must be a non-empty string")
@@ -74,9 +82,7 @@ def validate(ctx: CallContext, container: str, objects: Iterable[str | UploadObj
         )
     if isinstance(objects, Sequence):
         for item in objects:
-            upload_object = as_upload_object(item)
-            if isinstance(upload_object.source, str):
-                check_path(upload_object.source)
+            as_upload_object(item)
     if ctx.options.segment_size is not None:
         limit = max_file_size(ctx.capabilities())
         problem = segment_size_problem(ctx.options.segment_size, limit)
@@ -116,17 +122,17 @@ def plan(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]
                 if upload_object.options else call_options
             )
         except SwiftError as error:
-            ctx.stream.emit(failure(Action.UPLOAD_OBJECT, error, container=container,
-                                    object=None, path=None, status=None))
+            ctx.stream.emit(results.upload_object(
+                container=container, object=None, path=None, headers={}, error=error))
             continue
         source = upload_object.source
         name = pseudo + _base_name(upload_object)
         too_long = None if isinstance(source, str) else ctx.name_length_problem(name)
         if too_long is not None:
             # (files from paths are checked as they are walked, in upload_items)
-            ctx.stream.emit(failure(
-                Action.UPLOAD_OBJECT, SwiftError(too_long, container=container, obj=name),
-                container=container, object=name, path=None, status=None,
+            ctx.stream.emit(results.upload_object(
+                container=container, object=name, path=None, headers={},
+                error=SwiftError(too_long, container=container, obj=name),
             ))
             continue
         lookup = _lookup_for(ctx, container, source, name, options, shared)
@@ -169,7 +175,9 @@ def _resolved(options: Options, shared: CallShared) -> Options:
 # -------------------------------------------------------------------- jobs
 
 # the job for each kind of source: the planner never branches on input kinds
-STRATEGIES: Mapping[SourceKind, Callable[[Connection, UploadTask], Result]] = {
+STRATEGIES: Mapping[
+    SourceKind, Callable[[Connection, UploadTask], UploadObjectResult | CreateDirMarkerResult]
+] = {
     SourceKind.FILE: upload_file,
     SourceKind.STREAM: upload_stream,
     SourceKind.PIPE: upload_stream,
@@ -178,22 +186,24 @@ STRATEGIES: Mapping[SourceKind, Callable[[Connection, UploadTask], Result]] = {
 }
 
 
-def upload_job(conn: Connection, task: UploadTask) -> Result:
+def upload_job(
+    conn: Connection, task: UploadTask
+) -> UploadObjectResult | CreateDirMarkerResult:
     """Job (object_uu pool): upload one item; returns its result (segments are emitted)."""
     return STRATEGIES[task.item.kind](conn, task)
 
 
-def upload_failed(task: UploadTask) -> Callable[[BaseException], Result]:
+def upload_failed(
+    task: UploadTask,
+) -> Callable[[BaseException], UploadObjectResult | CreateDirMarkerResult]:
     """The failed result of a job that raised or was cancelled."""
 
-    def result(error: BaseException) -> Result:
+    def result(error: BaseException) -> UploadObjectResult | CreateDirMarkerResult:
         if task.item.kind is SourceKind.DIR_MARKER:
-            return failure(Action.CREATE_DIR_MARKER, error, **marker_fields(task, None))
-        return failure(Action.UPLOAD_OBJECT, error, **object_fields(task, None))
+            return marker_result(task, None, error=error)
+        return object_result(task, None, error=error)
 
     return result
-
-
 
 
 # -------------------------------------------------------------- containers
@@ -228,9 +238,14 @@ def _create_containers(ctx: CallContext, container: str, options: Options) -> bo
 
 def create_container_job(
     conn: Connection, container: str, headers: Mapping[str, str], policy_source: str | None
-) -> Result:
-    """Job (container pool): PUT a container; with ``policy_source``, in that container's policy."""
+) -> CreateContainerResult:
+    """Job (container pool): PUT a container; with ``policy_source``, in that container's policy.
+
+    The result's ``headers`` are those given; None when the policy is
+    ``policy_source``'s, as in python-swiftclient.
+    """
     sent = dict(headers)
+    reported = None if policy_source is not None else sent
     try:
         if policy_source is not None:
             policy = conn.head_container(policy_source).headers.get("x-storage-policy")
@@ -238,8 +253,8 @@ def create_container_job(
                 sent["X-Storage-Policy"] = policy
         response = conn.put_container(container, sent or None)
     except ClientException as error:
-        return failure(Action.CREATE_CONTAINER, error, container=container, headers=sent)
-    return success(Action.CREATE_CONTAINER, response=response, container=container, headers=sent)
+        return results.create_container(container=container, headers=reported, error=error)
+    return results.create_container(container=container, headers=reported, response=response)
 
 
 # ----------------------------------------------------------------- listing

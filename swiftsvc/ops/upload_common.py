@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from swiftsvc import results
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.ops.remote_objects import (
     Existing,
@@ -20,6 +21,7 @@ from swiftsvc.ops.remote_objects import (
     remote_from_headers,
 )
 from swiftsvc.ops.segments import (
+    SEGMENT_CONTENT_TYPE,
     manifest_count_problem,
     max_file_size,
     segment_container_name,
@@ -28,6 +30,7 @@ from swiftsvc.ops.segments import (
 )
 from swiftsvc.ops.upload_large import LargeTarget
 from swiftsvc.options import Options
+from swiftsvc.results import CreateDirMarkerResult, Status, UploadObjectResult
 from swiftsvc.sources import UploadItem
 
 if TYPE_CHECKING:
@@ -74,25 +77,37 @@ def object_headers(options: Options, mtime: str | None) -> dict[str, str]:
     return headers
 
 
-def object_fields(task: UploadTask, headers: Mapping[str, str] | None) -> dict[str, Any]:
-    return {
-        "container": task.container,
-        "object": task.item.object_name,
-        "path": task.item.path,
-        "status": None,
-        "large_object": False,
-        "manifest_response_dict": None,
-        "headers": dict(headers or {}),
-    }
+def object_result(
+    task: UploadTask,
+    headers: Mapping[str, str] | None,
+    *,
+    error: BaseException | None = None,
+    status: Status | None = None,
+    large_object: bool = False,
+    response: results.ResponseLike | None = None,
+) -> UploadObjectResult:
+    """The ``upload_object`` result of ``task`` (a plain object, or a skip)."""
+    return results.upload_object(
+        container=task.container, object=task.item.object_name, path=task.item.path,
+        headers=headers or {}, status=status, large_object=large_object,
+        response=response, history=None if response is not None or error is not None else (),
+        error=error,
+    )
 
 
-def marker_fields(task: UploadTask, headers: Mapping[str, str] | None) -> dict[str, Any]:
-    return {
-        "container": task.container,
-        "object": task.item.object_name,
-        "path": task.item.path,
-        "headers": dict(headers or {}),
-    }
+def marker_result(
+    task: UploadTask,
+    headers: Mapping[str, str] | None,
+    *,
+    error: BaseException | None = None,
+    status: Status | None = None,
+    response: results.ResponseLike | None = None,
+) -> CreateDirMarkerResult:
+    """The ``create_dir_marker`` result of ``task``."""
+    return results.create_dir_marker(
+        container=task.container, object=task.item.object_name, path=task.item.path,
+        headers=headers or {}, status=status, response=response, error=error,
+    )
 
 
 def local_error(item: UploadItem) -> BaseException:
@@ -135,11 +150,17 @@ def large_target(
         task.item.object_name,
         segment_container=segment_container_name(task.container, options.segment_container),
         mtime=mtime, size=size, segment_size=options.segment_size, slo=slo,
+        size_in_name=task.item.path is not None,
     )
     problem = segment_size_problem(options.segment_size, task.shared.max_file_size)
     if problem is None and slo and size is not None:
         problem = manifest_count_problem(layout.count, task.shared.capabilities)
     if problem is not None:
         return problem
+    # a file's segments are marked as such; a stream's carry the object's
+    # headers (its mtime, meta and header options), as python-swiftclient sends them
+    segment_headers = (
+        {"Content-Type": SEGMENT_CONTENT_TYPE} if task.item.path is not None else dict(headers)
+    )
     return LargeTarget(task.ctx, task.container, task.item.object_name, task.item.path,
-                       options, layout, slo, headers, frozenset(old))
+                       options, layout, slo, headers, segment_headers, frozenset(old))

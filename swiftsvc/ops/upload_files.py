@@ -10,7 +10,7 @@ does not use.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from swiftsvc._hashing import HashingReader, hash_range, hash_stream
 from swiftsvc.errors import ClientException, SwiftError
@@ -35,26 +35,25 @@ from swiftsvc.ops.upload_common import (
     large_target,
     learn_remote,
     local_error,
-    marker_fields,
-    object_fields,
+    marker_result,
     object_headers,
+    object_result,
     os_error,
 )
 from swiftsvc.ops.upload_large import checked_etag, delete_segments, upload_file_segments
-from swiftsvc.results import Action, Result, Status, failure, success
+from swiftsvc.results import Action, CreateDirMarkerResult, Status, UploadObjectResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
 
 
-def upload_file(conn: Connection, task: UploadTask) -> Result:
+def upload_file(conn: Connection, task: UploadTask) -> UploadObjectResult:
     item, options, ctx = task.item, task.options, task.ctx
     if item.error is not None:
-        return failure(Action.UPLOAD_OBJECT, local_error(item), **object_fields(task, None))
+        return object_result(task, None, error=local_error(item))
     assert item.path is not None and item.size is not None and item.mtime is not None
     mtime = mtime_value(item.mtime)
     headers = object_headers(options, mtime)
-    fields = object_fields(task, headers)
     try:
         remote = learn_remote(conn, task, item.size, skippable=True)
         chunks: list[SegmentRef] = []
@@ -68,36 +67,38 @@ def upload_file(conn: Connection, task: UploadTask) -> Result:
         if options.skip_identical and remote is not None:
             identical, local_md5 = _identical(item.path, item.size, remote, chunks)
             if identical:
-                return _skipped(task, Status.SKIPPED_IDENTICAL, fields, remote)
+                return _skipped(task, Status.SKIPPED_IDENTICAL, headers, remote)
         if unchanged(options, item.size, mtime, remote):
-            return _skipped(task, Status.SKIPPED_CHANGED, fields, remote)
+            return _skipped(task, Status.SKIPPED_CHANGED, headers, remote)
         old = [(c.container, c.obj) for c in chunks] if cleanup_needed(options, remote) else []
         limit = task.shared.max_file_size
         mode = upload_mode(item.size, options.segment_size, limit)
         if mode is UploadMode.TOO_LARGE:
             problem = SwiftError(too_large_message(item.size, limit),
                                  container=task.container, obj=item.object_name)
-            return failure(Action.UPLOAD_OBJECT, problem, **fields)
+            return object_result(task, headers, error=problem)
         if mode is UploadMode.SEGMENTED:
             target = large_target(task, mtime, item.size, headers, old)
             if isinstance(target, str):
                 problem = SwiftError(target, container=task.container, obj=item.object_name)
-                return failure(Action.UPLOAD_OBJECT, problem, **fields)
+                return object_result(task, headers, error=problem)
             result, used = upload_file_segments(conn, target)
         else:
             result, used = _put_file(conn, task, headers, local_md5), []
     except ClientException as error:
-        return failure(Action.UPLOAD_OBJECT, error, **fields)
+        return object_result(task, headers, error=error)
     except OSError as error:
-        return failure(Action.UPLOAD_OBJECT, os_error(item, error), **fields)
+        return object_result(task, headers, error=os_error(item, error))
     if result["success"] and old:
-        delete_segments(conn, ctx, segments_to_delete(old, used))
+        result["segment_delete_results"] = delete_segments(
+            conn, ctx, segments_to_delete(old, used)
+        )
     return result
 
 
 def _put_file(
     conn: Connection, task: UploadTask, headers: dict[str, str], local_md5: str | None
-) -> Result:
+) -> UploadObjectResult:
     item, options = task.item, task.options
     assert item.path is not None
     sent = dict(headers)
@@ -114,8 +115,7 @@ def _put_file(
         )
     checked_etag(response, local_md5 or reader.hexdigest(), options.checksum,
                  f"object {item.object_name!r}")
-    return success(Action.UPLOAD_OBJECT, response=response,
-                   **{**object_fields(task, headers), "status": Status.UPLOADED.value})
+    return object_result(task, headers, status=Status.UPLOADED, response=response)
 
 
 def _identical(
@@ -138,24 +138,22 @@ def _identical(
     return all(hash_range(path, start, length) == md5 for start, length, md5 in ranges), None
 
 
-def _skipped(task: UploadTask, status: Status, fields: dict[str, Any],
-             remote: RemoteObject | None) -> Result:
+def _skipped(task: UploadTask, status: Status, headers: dict[str, str],
+             remote: RemoteObject | None) -> UploadObjectResult:
     item = task.item
     task.ctx.events.skipped(Action.UPLOAD_OBJECT, task.container, item.object_name,
                             item.size or 0)  # the size it was queued with
     large = remote is not None and remote.is_manifest
-    return success(Action.UPLOAD_OBJECT, attempts=(),
-                   **{**fields, "status": status.value, "large_object": large})
+    return object_result(task, headers, status=status, large_object=large)
 
 
-def create_dir_marker(conn: Connection, task: UploadTask) -> Result:
+def create_dir_marker(conn: Connection, task: UploadTask) -> CreateDirMarkerResult:
     """An empty ``application/directory`` object (python-swiftclient's dir marker)."""
     item, options = task.item, task.options
     if item.error is not None:
-        return failure(Action.CREATE_DIR_MARKER, local_error(item), **marker_fields(task, None))
+        return marker_result(task, None, error=local_error(item))
     mtime = mtime_value(item.mtime if item.mtime is not None else round(time.time()))
     headers = {} if options.ignore_mtime else {"X-Object-Meta-Mtime": mtime}
-    fields = marker_fields(task, headers)
     try:
         if options.changed:
             try:
@@ -165,12 +163,12 @@ def create_dir_marker(conn: Connection, task: UploadTask) -> Result:
                     raise
             else:
                 if is_dir_marker(head.headers, mtime):
-                    return success(Action.CREATE_DIR_MARKER, response=head,
-                                   status=Status.SKIPPED_CHANGED.value, **fields)
+                    return marker_result(task, headers, status=Status.SKIPPED_CHANGED,
+                                         response=head)
         response = conn.put_object(
             task.container, item.object_name, b"",
             headers={**headers, "Content-Type": DIRECTORY_CONTENT_TYPE}, content_length=0,
         )
     except ClientException as error:
-        return failure(Action.CREATE_DIR_MARKER, error, **fields)
-    return success(Action.CREATE_DIR_MARKER, response=response, **fields)
+        return marker_result(task, headers, error=error)
+    return marker_result(task, headers, response=response)

@@ -25,8 +25,9 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from swiftsvc import results
 from swiftsvc._hashing import HashingReader, hash_range, md5_hex
 from swiftsvc._pools import Cancelled
 from swiftsvc.errors import ClientException, SwiftError
@@ -34,7 +35,6 @@ from swiftsvc.http.response import Response
 from swiftsvc.ops.delete_jobs import delete_segment_job
 from swiftsvc.ops.large_objects import iter_dlo_segments
 from swiftsvc.ops.segments import (
-    SEGMENT_CONTENT_TYPE,
     SegmentDone,
     SegmentLayout,
     existing_segments,
@@ -43,7 +43,12 @@ from swiftsvc.ops.segments import (
     slo_manifest,
 )
 from swiftsvc.options import Options
-from swiftsvc.results import Action, Result, Status, failure, success
+from swiftsvc.results import (
+    Action,
+    DeleteSegmentResult,
+    UploadObjectResult,
+    UploadSegmentResult,
+)
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -66,21 +71,32 @@ class LargeTarget:
     layout: SegmentLayout
     slo: bool
     headers: Mapping[str, str]  # for the manifest
+    segment_headers: Mapping[str, str]  # for each segment
     # segments of the object being overwritten: never deleted on failure
     protected: frozenset[SegmentRef] = frozenset()
 
 
 @dataclass(slots=True)
 class _Ledger:
-    """Segments this upload sent (registered before each PUT), for cleanup on failure."""
+    """Segments this upload sent (registered before each PUT), for cleanup on
+    failure, and the ``upload_segment`` results (the object's ``segment_results``)."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     sent: list[SegmentRef] = field(default_factory=list)
+    results: list[UploadSegmentResult] = field(default_factory=list)
     failed: threading.Event = field(default_factory=threading.Event)
 
     def register(self, ref: SegmentRef) -> None:
         with self.lock:
             self.sent.append(ref)
+
+    def report(self, result: UploadSegmentResult) -> None:
+        with self.lock:
+            self.results.append(result)
+
+    def segment_results(self) -> list[UploadSegmentResult]:
+        with self.lock:
+            return sorted(self.results, key=lambda r: r["segment_index"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,32 +112,28 @@ class _SegmentJob:
 def segment_job(conn: Connection, job: _SegmentJob) -> SegmentDone:
     """Job (segment pool): upload (or reuse) one segment and emit its result."""
     target, index = job.target, job.index
-    fields: dict[str, Any] = {
-        "for_container": target.container,
-        "for_object": target.obj,
-        "segment_index": index,
-        "segment_size": job.size,
-        "segment_location": target.layout.location(index),
-        "log_line": f"{target.obj} segment {index}",
-    }
+
+    def segment_result(
+        *, etag: str | None = None, reused: bool = False, response: Response | None = None,
+        error: BaseException | None = None,
+    ) -> UploadSegmentResult:
+        return results.upload_segment(
+            for_container=target.container, for_object=target.obj, segment_index=index,
+            segment_size=job.size, segment_location=target.layout.location(index),
+            segment_etag=etag, reused=reused, response=response, error=error,
+        )
+
     try:
         done, response = _send_segment(conn, job)
     except BaseException as error:
         job.ledger.failed.set()
-        target.ctx.stream.emit(failure(Action.UPLOAD_SEGMENT, error, **fields))
+        result = segment_result(error=error)
+        job.ledger.report(result)
+        target.ctx.stream.emit(result)
         raise
-    status = Status.SKIPPED_IDENTICAL if done.reused else Status.UPLOADED
-    target.ctx.stream.emit(
-        success(
-            Action.UPLOAD_SEGMENT,
-            response=response,
-            attempts=() if response is None else None,
-            segment_etag=done.etag,
-            reused=done.reused,
-            status=status.value,
-            **fields,
-        )
-    )
+    result = segment_result(etag=done.etag, reused=done.reused, response=response)
+    job.ledger.report(result)
+    target.ctx.stream.emit(result)
     return done
 
 
@@ -132,7 +144,7 @@ def _send_segment(conn: Connection, job: _SegmentJob) -> tuple[SegmentDone, Resp
         start, length = layout.range(index)
         if job.reuse_md5 is not None and hash_range(target.path, start, length) == job.reuse_md5:
             return SegmentDone(index, location, job.reuse_md5, length, reused=True), None
-    headers = {"Content-Type": SEGMENT_CONTENT_TYPE}
+    headers = dict(target.segment_headers)
     progress = target.ctx.events.byte_counter(
         Action.UPLOAD_SEGMENT, target.container, target.obj, index
     )
@@ -176,7 +188,9 @@ def checked_etag(response: Response, local_md5: str | None, checksum: bool, what
 # ------------------------------------------------------------ object jobs
 
 
-def upload_file_segments(conn: Connection, target: LargeTarget) -> tuple[Result, list[SegmentRef]]:
+def upload_file_segments(
+    conn: Connection, target: LargeTarget
+) -> tuple[UploadObjectResult, list[SegmentRef]]:
     """Upload a local file as segments plus a manifest; (upload_object result, segments used)."""
     assert target.path is not None
     layout = target.layout
@@ -201,7 +215,7 @@ def upload_stream_segments(
     target: LargeTarget,
     take: Callable[[], bytes | None],
     release: Callable[[], None],
-) -> tuple[Result, list[SegmentRef]]:
+) -> tuple[UploadObjectResult, list[SegmentRef]]:
     """Upload buffers as segments plus a manifest.
 
     ``take`` returns the next buffer read from the stream (None at its end);
@@ -275,7 +289,7 @@ def _submit_all(
 
 def _finish(
     conn: Connection, target: LargeTarget, ledger: _Ledger, futures: list[Future[SegmentDone]]
-) -> tuple[Result, list[SegmentRef]]:
+) -> tuple[UploadObjectResult, list[SegmentRef]]:
     done: list[SegmentDone] = []
     error: BaseException | None = None
     for future in futures:
@@ -287,37 +301,34 @@ def _finish(
             error = error or exc
     if error is None and target.ctx.scope.cancelled:
         error = Cancelled("cancelled before all segments were uploaded")
-    fields = _object_fields(target, done)
+
+    def object_result(
+        *, response: Response | None = None, problem: BaseException | None = None
+    ) -> UploadObjectResult:
+        return results.upload_object(
+            container=target.container, object=target.obj, path=target.path,
+            headers=target.headers, status=results.Status.UPLOADED, large_object=True,
+            manifest_response_dict=None if response is None else response.response_dict(),
+            segment_results=ledger.segment_results(),
+            segment_container=target.layout.segment_container,
+            segments_reused=sum(1 for d in done if d.reused),
+            response=response, history=() if response is None and problem is None else None,
+            error=problem,
+        )
+
     if error is not None:
         _clean_up(conn, target, ledger)
         problem = SwiftError(
             f"Aborting manifest creation because not all segments could be uploaded: {error}",
             container=target.container, obj=target.obj, exc=error,
         )
-        return failure(Action.UPLOAD_OBJECT, problem, attempts=(), **fields), []
+        return object_result(problem=problem), []
     try:
         response = _put_manifest(conn, target, done)
     except ClientException as exc:
         _clean_up(conn, target, ledger)
-        return failure(Action.UPLOAD_OBJECT, exc, **fields), []
-    fields["manifest_response_dict"] = response.response_dict()
-    result = success(Action.UPLOAD_OBJECT, response=response, status=Status.UPLOADED.value,
-                     **fields)
-    return result, [location_ref(d.location) for d in done]
-
-
-def _object_fields(target: LargeTarget, done: list[SegmentDone]) -> dict[str, Any]:
-    return {
-        "container": target.container,
-        "object": target.obj,
-        "path": target.path,
-        "large_object": True,
-        "headers": dict(target.headers),
-        "manifest_response_dict": None,
-        "segment_container": target.layout.segment_container,
-        "segment_count": len(done),
-        "segments_reused": sum(1 for d in done if d.reused),
-    }
+        return object_result(problem=exc), []
+    return object_result(response=response), [location_ref(d.location) for d in done]
 
 
 def _put_manifest(conn: Connection, target: LargeTarget, done: list[SegmentDone]) -> Response:
@@ -339,14 +350,22 @@ def _clean_up(conn: Connection, target: LargeTarget, ledger: _Ledger) -> None:
     delete_segments(conn, target.ctx, refs)
 
 
-def delete_segments(conn: Connection, ctx: CallContext, refs: list[SegmentRef]) -> None:
-    """Delete segments, emitting a ``delete_segment`` result for each.
+def delete_segments(
+    conn: Connection, ctx: CallContext, refs: list[SegmentRef]
+) -> list[DeleteSegmentResult]:
+    """Delete segments, emitting a ``delete_segment`` result for each; returns them.
 
     In parallel on the segment pool (this runs on object_uu); once the call is
     cancelled (fail_fast after a failed segment, say) the pool takes no more
     work, and the rest are deleted right here, so nothing is left behind.
     """
-    futures: list[tuple[SegmentRef, Future[Result]]] = []
+    reported: list[DeleteSegmentResult] = []
+
+    def report(result: DeleteSegmentResult) -> None:
+        reported.append(result)
+        ctx.stream.emit(result)
+
+    futures: list[tuple[SegmentRef, Future[DeleteSegmentResult]]] = []
     inline: list[SegmentRef] = []
     for ref in refs:
         if inline or ctx.scope.cancelled:
@@ -358,17 +377,18 @@ def delete_segments(conn: Connection, ctx: CallContext, refs: list[SegmentRef]) 
             inline.append(ref)
     for ref, future in futures:
         try:
-            ctx.stream.emit(future.result())
+            report(future.result())
         except CancelledError:
             inline.append(ref)
         except Exception as error:
-            ctx.stream.emit(_delete_failed(ref, error))
+            report(_delete_failed(ref, error))
     for ref in inline:
         try:
-            ctx.stream.emit(delete_segment_job(conn, *ref))
+            report(delete_segment_job(conn, *ref))
         except Exception as error:
-            ctx.stream.emit(_delete_failed(ref, error))
+            report(_delete_failed(ref, error))
+    return reported
 
 
-def _delete_failed(ref: SegmentRef, error: BaseException) -> Result:
-    return failure(Action.DELETE_SEGMENT, error, container=ref[0], object=ref[1])
+def _delete_failed(ref: SegmentRef, error: BaseException) -> DeleteSegmentResult:
+    return results.delete_segment(container=ref[0], object=ref[1], error=error)

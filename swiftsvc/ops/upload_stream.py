@@ -1,12 +1,19 @@
 """Object jobs for file-like objects (planning: :mod:`swiftsvc.ops.upload`).
 
 A seekable stream of known size no larger than a segment goes in one PUT
-that can be retried; anything else with ``segment_size`` is read one
-segment at a time into memory (a stream cannot be read by several threads),
-each buffer holding a slot of the call's :class:`StreamBudget` until its
-segment is sent, so memory stays about ``segment_threads`` segments
-whatever the stream's length. A stream that turns out no longer than one
-segment becomes a plain object; a None source is an empty stream.
+that can be retried; anything else with ``segment_size`` (and ``use_slo``)
+is read one segment at a time into memory (a stream cannot be read by
+several threads), each buffer holding a slot of the call's
+:class:`StreamBudget` until its segment is sent, so memory stays about
+``segment_threads`` segments whatever the stream's length. A stream that
+turns out no longer than one segment becomes a plain object; a None source
+is an empty stream.
+
+As in python-swiftclient: a stream becomes an SLO only, never a DLO
+(``use_slo`` False uploads it as one plain object, however long); its
+segments carry the object's headers (``X-Object-Meta-Mtime``, ``meta``,
+``header``) rather than a segment content type; its mtime is the upload's
+start, in whole seconds.
 """
 
 from __future__ import annotations
@@ -32,11 +39,11 @@ from swiftsvc.ops.upload_common import (
     UploadTask,
     large_target,
     learn_remote,
-    object_fields,
     object_headers,
+    object_result,
 )
 from swiftsvc.ops.upload_large import checked_etag, delete_segments, upload_stream_segments
-from swiftsvc.results import Action, Result, Status, failure, success
+from swiftsvc.results import Action, Status, UploadObjectResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -127,14 +134,13 @@ class SegmentReader:
             self._ended = True
 
 
-def upload_stream(conn: Connection, task: UploadTask) -> Result:
+def upload_stream(conn: Connection, task: UploadTask) -> UploadObjectResult:
     """A file-like object (or an empty one for a None source)."""
     item, options, ctx = task.item, task.options, task.ctx
     stream = item.stream if item.stream is not None else io.BytesIO()
     # a stream has no mtime: its start time names its segments, as python-swiftclient does
-    mtime = mtime_value(time.time())
+    mtime = mtime_value(round(time.time()))
     headers = object_headers(options, mtime)
-    fields = object_fields(task, headers)
     try:
         remote = learn_remote(conn, task, item.size, skippable=False)
         old: list[tuple[str, str]] = []
@@ -143,27 +149,30 @@ def upload_stream(conn: Connection, task: UploadTask) -> Result:
             old = [(c.container, c.obj) for c in manifest_entries(
                 conn, task.container, item.object_name, remote.manifest_headers())]
         limit = task.shared.max_file_size
-        mode = upload_mode(item.size, options.segment_size, limit)
+        segment_size = options.segment_size if options.use_slo else None
+        mode = upload_mode(item.size, segment_size, limit)
         if mode is UploadMode.TOO_LARGE:
             assert item.size is not None
             problem = SwiftError(too_large_message(item.size, limit),
                                  container=task.container, obj=item.object_name)
-            return failure(Action.UPLOAD_OBJECT, problem, **fields)
+            return object_result(task, headers, error=problem)
         used: list[tuple[str, str]] = []
         if mode is UploadMode.PLAIN:
             result = _put_stream(conn, task, stream, headers)
         else:
             result, used = _segmented_stream(conn, task, stream, mtime, headers, old)
     except ClientException as error:
-        return failure(Action.UPLOAD_OBJECT, error, **fields)
+        return object_result(task, headers, error=error)
     if result["success"] and old:
-        delete_segments(conn, ctx, segments_to_delete(old, used))
+        result["segment_delete_results"] = delete_segments(
+            conn, ctx, segments_to_delete(old, used)
+        )
     return result
 
 
 def _put_stream(
     conn: Connection, task: UploadTask, stream: Any, headers: dict[str, str]
-) -> Result:
+) -> UploadObjectResult:
     """One PUT, read as it is sent; hashed on the way for the ETag check."""
     item, options = task.item, task.options
     reader = HashingReader(stream, item.size, checksum=options.checksum)
@@ -184,14 +193,13 @@ def _put_stream(
             ) from error
         raise
     checked_etag(response, reader.hexdigest(), options.checksum, f"object {item.object_name!r}")
-    return success(Action.UPLOAD_OBJECT, response=response,
-                   **{**object_fields(task, headers), "status": Status.UPLOADED.value})
+    return object_result(task, headers, status=Status.UPLOADED, response=response)
 
 
 def _segmented_stream(
     conn: Connection, task: UploadTask, stream: Any, mtime: str, headers: dict[str, str],
     old: list[tuple[str, str]],
-) -> tuple[Result, list[tuple[str, str]]]:
+) -> tuple[UploadObjectResult, list[tuple[str, str]]]:
     """Segment a stream in memory, one segment at a time; small ones go in one PUT."""
     item, options, ctx = task.item, task.options, task.ctx
     assert options.segment_size is not None
@@ -207,11 +215,13 @@ def _segmented_stream(
     if isinstance(target, str):
         reader.discard()
         problem = SwiftError(target, container=task.container, obj=item.object_name)
-        return failure(Action.UPLOAD_OBJECT, problem, **object_fields(task, headers)), []
+        return object_result(task, headers, error=problem), []
     return upload_stream_segments(conn, target, reader.take, reader.budget.release)
 
 
-def _put_bytes(conn: Connection, task: UploadTask, data: bytes, headers: dict[str, str]) -> Result:
+def _put_bytes(
+    conn: Connection, task: UploadTask, data: bytes, headers: dict[str, str]
+) -> UploadObjectResult:
     item, options = task.item, task.options
     local = md5_hex(data)
     sent = {**headers, "ETag": local} if options.checksum else dict(headers)
@@ -221,5 +231,4 @@ def _put_bytes(conn: Connection, task: UploadTask, data: bytes, headers: dict[st
             Action.UPLOAD_OBJECT, task.container, item.object_name),
     )
     checked_etag(response, local, options.checksum, f"object {item.object_name!r}")
-    return success(Action.UPLOAD_OBJECT, response=response,
-                   **{**object_fields(task, headers), "status": Status.UPLOADED.value})
+    return object_result(task, headers, status=Status.UPLOADED, response=response)

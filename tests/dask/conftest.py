@@ -19,9 +19,9 @@ def dask_client() -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     # processes, not threads: each worker is its own interpreter with its own Service
-    with LocalCluster(
+    with LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=WORKERS, threads_per_worker=2, processes=True, dashboard_address=None,
         worker_dashboard_address=None,
-    ) as cluster, Client(cluster) as client:  # fmt: skip
+    ) as cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]  # fmt: skip
         client.wait_for_workers(WORKERS, timeout=120)
         yield client

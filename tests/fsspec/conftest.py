@@ -28,7 +28,9 @@ def remove_containers(options: dict[str, str], *containers: str) -> None:
 
 @pytest.fixture(scope="session")
 def swift_fs(local_swift: LocalSwift) -> Iterator[SwiftFileSystem]:
-    fs = SwiftFileSystem(skip_instance_cache=True, **local_swift.auth_options("tester"))
+    fs = SwiftFileSystem(
+        skip_instance_cache=True, **local_swift.auth_options("tester")  # type: ignore[arg-type]
+    )
     yield fs
     fs.service.close()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from swiftsvc.testing import LocalSwift
@@ -10,7 +12,7 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
 
-def _frame() -> object:
+def _frame() -> Any:
     return pd.DataFrame({
         "station": [f"s{i % 7}" for i in range(5000)],
         "reading": [i * 0.25 for i in range(5000)],
@@ -37,7 +39,7 @@ def test_pandas_round_trips_csv_and_parquet_through_swift_urls(
 
 
 def test_a_partitioned_parquet_dataset_is_a_folder_of_objects(
-    local_swift: LocalSwift, bucket: str, swift_fs: object
+    local_swift: LocalSwift, bucket: str, swift_fs: Any
 ) -> None:
     frame = _frame()
     options = {**local_swift.auth_options("tester"), "skip_instance_cache": True}

@@ -12,7 +12,7 @@ from typing import Any
 from swiftsvc import Service
 from swiftsvc.testing import LocalSwift
 
-Result = dict[str, Any]
+Result = Mapping[str, Any]  # any result (swiftsvc.results.Result)
 
 
 def upload(svc: Service, container: str, objects: Iterable[Any], **options: Any) -> list[Result]:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from swiftsvc import Service, SwiftError
-from swiftsvc.ops.capabilities import parse_info
+from swiftsvc import ClientException, Service
+from swiftsvc.ops.capabilities import capabilities_url, parse_info
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 
@@ -63,17 +63,40 @@ def test_url_override_is_cached_separately(
     assert proxy.count(method="GET", path=r"^/info$") == 1  # the override went direct
 
 
-def test_a_failing_info_raises_swift_error(
+def test_a_failing_info_raises_its_client_exception(
     proxy: FaultProxy, swift_options: dict[str, str]
 ) -> None:
+    # python-swiftclient's contract (COMPAT.md §4): the ClientException itself
     proxy.respond(503, method="GET", path=r"^/info$", times=None)
     options = {**swift_options, "auth": proxy.url + "/auth/v1.0", "retries": 0}
-    with Service(options) as service, pytest.raises(SwiftError, match="Capabilities") as caught:
+    with Service(options) as service, pytest.raises(ClientException) as caught:
         service.capabilities()
-    assert getattr(caught.value.exception, "http_status", None) == 503
+    assert str(caught.value).startswith("Capabilities GET failed")
+    assert caught.value.http_status == 503
+
+
+@pytest.mark.parametrize(
+    ("given", "fetched"),
+    [("http://h:1/v1/AUTH_test", "http://h:1/info"),
+     ("http://h:1/prefix/v1.0/AUTH_x/c?q=1", "http://h:1/prefix/info"),
+     ("http://h:1", "http://h:1/info"),
+     ("http://h:1/", "http://h:1/info"),
+     ("http://h:1/swift", "http://h:1/swift/info"),
+     ("http://h:1/info/more", "http://h:1/info/more")],
+)
+def test_a_url_is_turned_into_info_as_swiftclient_does(given: str, fetched: str) -> None:
+    assert capabilities_url(given) == fetched
+
+
+def test_a_url_given_is_fetched_as_swiftclient_maps_it(
+    service: Service, proxy: FaultProxy
+) -> None:
+    result = service.capabilities(url=proxy.url + "/v1/AUTH_test")
+    assert "swift" in result["capabilities"]
+    assert proxy.count(method="GET", path=r"^/info$") == 1
 
 
 def test_the_cached_result_is_not_shared_with_the_caller(service: Service) -> None:
     first = service.capabilities()
-    first["capabilities"] = None
-    assert service.capabilities()["capabilities"] is not None
+    first["capabilities"] = {}
+    assert service.capabilities()["capabilities"] != {}

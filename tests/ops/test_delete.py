@@ -7,11 +7,12 @@ objects, listing pages of 50) through a FaultProxy that counts requests.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
 from _large import names_in, put_dlo, put_slo
+from _results import every
 from _seed import Seed
 
 from swiftsvc import DeleteObject, Service, SwiftError
@@ -19,6 +20,7 @@ from swiftsvc.ops.delete import Route, inspect_batch, inspect_groups, route, use
 from swiftsvc.ops.delete_jobs import Kind, Target
 from swiftsvc.ops.delete_targets import classify, listing_range, with_listing
 from swiftsvc.options import Options
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 OBJECT_KEYS = {"action", "success", "container", "object", "attempts", "response_dict"}
@@ -106,7 +108,7 @@ class _ListingOnly:
 
     def __init__(self, names: list[str], page: int) -> None:
         empty = "d41d8cd98f00b204e9800998ecf8427e"
-        self.entries = [{"name": n, "bytes": 0 if n.startswith("e") else 1,
+        self.entries: list[dict[str, Any]] = [{"name": n, "bytes": 0 if n.startswith("e") else 1,
                          "hash": empty if n.startswith("e") else "h", "content_type": "t/p"}
                         for n in sorted(names)]
         self.page = page
@@ -147,8 +149,8 @@ def service(swift_options: dict[str, str]) -> Iterator[Service]:
         yield svc
 
 
-def _by_action(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
+def _by_action(results: Iterable[Result]) -> dict[str, list[Result]]:
+    grouped: dict[str, list[Result]] = {}
     for result in results:
         grouped.setdefault(result["action"], []).append(result)
     return grouped
@@ -160,7 +162,7 @@ def test_a_few_objects_give_one_delete_object_result_each(
     seed.container(container_name)
     for name in ("a", "b", "keep"):
         seed.put(container_name, name, b"data")
-    results = list(service.delete(container_name, ["a", DeleteObject("b")]))
+    results = every(service.delete(container_name, ["a", DeleteObject("b")]))
     assert sorted(r["object"] for r in results) == ["a", "b"]
     for result in results:
         assert result["action"] == "delete_object" and result["success"], result
@@ -173,7 +175,7 @@ def test_a_missing_object_is_a_404_failure(
     seed: Seed, service: Service, container_name: str
 ) -> None:
     seed.container(container_name)
-    [result] = service.delete(container_name, ["nope"])
+    [result] = every(service.delete(container_name, ["nope"]))
     assert not result["success"]
     assert result["error"].http_status == 404
     assert result["object"] == "nope"
@@ -186,7 +188,7 @@ def test_a_container_goes_after_its_objects(
     for name in ("a", "b/c", "d/"):
         seed.put(container_name, name, b"x", headers={"Content-Type": "application/directory"}
                  if name.endswith("/") else None)
-    results = list(service.delete(container_name))
+    results = every(service.delete(container_name))
     assert [r["action"] for r in results][-1] == "delete_container"
     assert all(r["success"] for r in results), results
     assert sorted(r["object"] for r in results[:-1]) == ["a", "b/c", "d/"]
@@ -200,7 +202,7 @@ def test_a_prefix_deletes_only_its_objects_and_keeps_the_container(
     seed.container(container_name)
     for name in ("logs/1", "logs/2", "other"):
         seed.put(container_name, name, b"x")
-    results = list(service.delete(container_name, options={"prefix": "logs/"}))
+    results = every(service.delete(container_name, options={"prefix": "logs/"}))
     assert {r["action"] for r in results} == {"delete_object"}
     assert names_in(seed, container_name) == ["other"]
 
@@ -211,9 +213,28 @@ def test_a_prefix_filters_a_list_of_objects(
     seed.container(container_name)
     for name in ("logs/1", "other"):
         seed.put(container_name, name, b"x")
-    results = list(service.delete(container_name, ["logs/1", "other"], {"prefix": "logs/"}))
+    results = every(service.delete(container_name, ["logs/1", "other"], {"prefix": "logs/"}))
     assert [r["object"] for r in results] == ["logs/1"]
     assert names_in(seed, container_name) == ["other"]
+
+
+def test_a_missing_container_is_a_failed_delete_container(
+    service: Service, container_name: str
+) -> None:
+    # python-swiftclient's contract (COMPAT.md §4): yielded, not raised
+    [result] = every(service.delete(container_name))
+    assert result["action"] == "delete_container" and not result["success"]
+    assert isinstance(result["error"], SwiftError)
+    assert str(result["error"].value) == f"Container {container_name!r} not found"
+    assert result["error"].container == container_name
+
+
+def test_objects_of_a_missing_container_are_failed_deletes(
+    service: Service, container_name: str
+) -> None:
+    [result] = every(service.delete(container_name, ["a"]))
+    assert result["action"] == "delete_object" and not result["success"]
+    assert result["error"].http_status == 404
 
 
 class TestRefusedAtTheCall:
@@ -225,14 +246,10 @@ class TestRefusedAtTheCall:
         with pytest.raises(SwiftError, match="without container"):
             service.delete(None, ["a"], {"yes_all": True})
 
-    def test_a_missing_container(self, service: Service, container_name: str) -> None:
-        with pytest.raises(SwiftError, match="not found"):
-            service.delete(container_name, ["a"])
-
     def test_a_bad_object_item(self, seed: Seed, service: Service, container_name: str) -> None:
         seed.container(container_name)
         with pytest.raises(SwiftError):
-            service.delete(container_name, ["a", 3])  # type: ignore[list-item]
+            service.delete(container_name, ["a", 3])
 
 
 # ------------------------------------------------------------ large objects
@@ -247,7 +264,7 @@ def test_one_by_one_an_slo_and_a_dlo_take_their_segments(
     put_slo(seed, container_name, "slo", segments)
     put_dlo(seed, container_name, "dlo", segments)
     seed.put(segments, "unrelated", b"stays")
-    results = _by_action(list(service.delete(container_name, ["slo", "dlo"])))
+    results = _by_action(every(service.delete(container_name, ["slo", "dlo"])))
     assert {r["object"] for r in results["delete_object"]} == {"slo", "dlo"}
     assert all(r["success"] for r in results["delete_object"])
     [dlo] = [r for r in results["delete_object"] if r["object"] == "dlo"]
@@ -261,7 +278,7 @@ def test_a_dlo_whose_segment_container_is_gone_is_still_deleted(
 ) -> None:
     seed.container(container_name)
     seed.put(container_name, "dlo", b"", headers={"X-Object-Manifest": "no-such-container/p/"})
-    [result] = service.delete(container_name, ["dlo"])
+    [result] = every(service.delete(container_name, ["dlo"]))
     assert result["success"] and result["dlo_segments_deleted"] is True, result
     assert names_in(seed, container_name) == []
 
@@ -272,7 +289,7 @@ def test_leave_segments_keeps_them(seed: Seed, service: Service, container_name:
     seed.container(segments)
     kept = put_slo(seed, container_name, "slo", segments) + put_dlo(
         seed, container_name, "dlo", segments)
-    results = list(service.delete(container_name, ["slo", "dlo"], {"leave_segments": True}))
+    results = every(service.delete(container_name, ["slo", "dlo"], {"leave_segments": True}))
     assert all(r["success"] for r in results) and len(results) == 2
     assert names_in(seed, segments) == sorted(kept)
 
@@ -298,7 +315,7 @@ def test_fifty_objects_take_one_bulk_request_not_fifty_deletes(
     small_seed.bulk(container_name, names, b"x")
     with Service(_options(small_proxy)) as svc:
         small_proxy.clear_requests()
-        results = list(svc.delete(container_name, names))
+        results = every(svc.delete(container_name, names))
     assert small_proxy.count(method="POST") == 1
     assert small_proxy.count(method="DELETE") == 0
     [result] = results
@@ -317,7 +334,7 @@ def test_a_container_of_fifty_objects_takes_one_bulk_request_and_one_delete(
     small_seed.bulk(container_name, [f"o{i:02d}" for i in range(50)], b"x")
     with Service(_options(small_proxy)) as svc:
         small_proxy.clear_requests()
-        results = list(svc.delete(container_name))
+        results = every(svc.delete(container_name))
     assert [r["action"] for r in results] == ["bulk_delete", "delete_container"]
     assert all(r["success"] for r in results)
     assert small_proxy.count(method="POST") == 1
@@ -332,7 +349,7 @@ def test_missing_objects_are_counted_not_failed(
     present = [f"o{i:02d}" for i in range(30)]
     small_seed.bulk(container_name, present, b"x")
     with Service(_options(small_proxy)) as svc:
-        results = list(svc.delete(container_name, [*present, "gone1", "gone2"]))
+        results = every(svc.delete(container_name, [*present, "gone1", "gone2"]))
     assert [(r["deleted"], r["not_found"], r["success"]) for r in results] == [(30, 2, True)]
 
 
@@ -345,10 +362,10 @@ def test_empty_objects_are_headed_and_still_bulk_deleted(
     small_seed.bulk(container_name, [f"e{i:02d}" for i in range(40)], b"")
     with Service(_options(small_proxy, ) | {"object_dd_threads": 4}) as svc:
         small_proxy.clear_requests()
-        results = list(svc.delete(container_name))
+        results = every(svc.delete(container_name))
         heads = small_proxy.count(method="HEAD", path=r"/e\d\d\?")
         deletes, posts = small_proxy.count(method="DELETE"), small_proxy.count(method="POST")
-        list(svc.delete(f"{container_name}-other"))
+        every(svc.delete(f"{container_name}-other"))
     assert all(r["success"] for r in results), results
     assert heads == 40
     assert deletes == 1  # only the container
@@ -369,9 +386,9 @@ def test_bulk_deletes_leave_no_orphan_segments(
     with Service(_options(small_proxy)) as svc:
         small_proxy.clear_requests()
         if listed:
-            results = list(svc.delete(container_name))
+            results = every(svc.delete(container_name))
         else:
-            results = list(svc.delete(container_name, ["m-dlo", *plain, "m-slo"]))
+            results = every(svc.delete(container_name, ["m-dlo", *plain, "m-slo"]))
     assert all(r["success"] for r in results), [r for r in results if not r["success"]]
     grouped = _by_action(results)
     assert {r["object"] for r in grouped["delete_object"]} == {"m-slo", "m-dlo"}
@@ -390,10 +407,12 @@ def test_per_item_failures_name_their_objects(
     names = [f"o{i:02d}" for i in range(30)]
     owner.bulk(container_name, names, b"x")
     with Service(_options(small_proxy, "test:tester3", "testing3")) as svc:
-        [result] = list(svc.delete(container_name, names))
-    assert not result["success"]
+        [result] = every(svc.delete(container_name, names))
+    # carried out, item by item refused: a success with its errors, as
+    # python-swiftclient reports it (COMPAT.md §4)
+    assert result["success"]
     assert sorted(result["errors"]) == [(name, "403 Forbidden") for name in names]
-    assert result["error"].http_status == 400
+    assert result["result"]["Response Status"] == "400 Bad Request"
     assert names_in(owner, container_name) == names
 
 
@@ -407,11 +426,26 @@ def test_a_conflict_in_the_bulk_answer_fails_that_item(
     small_proxy.respond(200, body=json.dumps(answer).encode(), method="POST",
                         path="bulk-delete", headers={"Content-Type": "application/json"})
     with Service(_options(small_proxy)) as svc:
-        [result] = list(svc.delete(container_name, names))
-    assert not result["success"]
+        [result] = every(svc.delete(container_name, names))
+    assert result["success"]  # carried out (COMPAT.md §4); the item that failed says so
     assert result["errors"] == [("o07", "409 Conflict")]
     assert result["deleted"] == 29
-    assert "o07" in str(result["error"])
+    assert result["result"]["Errors"] == [[f"/{container_name}/o07", "409 Conflict"]]
+
+
+def test_a_bulk_request_refused_whole_is_a_failure(
+    small_seed: Seed, small_proxy: FaultProxy, container_name: str
+) -> None:
+    small_seed.container(container_name)
+    names = [f"o{i:02d}" for i in range(30)]
+    answer = {"Response Status": "413 Request Entity Too Large", "Response Body": "too many",
+              "Number Deleted": 0, "Number Not Found": 0, "Errors": []}
+    small_proxy.respond(200, body=json.dumps(answer).encode(), method="POST",
+                        path="bulk-delete", headers={"Content-Type": "application/json"})
+    with Service(_options(small_proxy)) as svc:
+        [result] = every(svc.delete(container_name, names))
+    assert not result["success"] and result["errors"] == []
+    assert result["error"].http_status == 413
 
 
 # --------------------------------------------------------------- versions
@@ -439,7 +473,7 @@ def versioned(seed: Seed, container_name: str) -> list[str]:
 def test_versions_deletes_every_version_of_an_object(
     seed: Seed, service: Service, container_name: str, versioned: list[str]
 ) -> None:
-    results = list(service.delete(container_name, ["obj"], {"versions": True}))
+    results = every(service.delete(container_name, ["obj"], {"versions": True}))
     assert sorted(r["version_id"] for r in results) == sorted(versioned)
     assert all(r["success"] for r in results)
     assert _versions(seed, container_name) == []
@@ -449,7 +483,7 @@ def test_a_version_id_deletes_that_version_only(
     seed: Seed, service: Service, container_name: str, versioned: list[str]
 ) -> None:
     middle = versioned[1]
-    [result] = service.delete(container_name, [DeleteObject("obj", {"version_id": middle})])
+    [result] = every(service.delete(container_name, [DeleteObject("obj", {"version_id": middle})]))
     assert result["success"] and result["version_id"] == middle
     assert [vid for _, vid in _versions(seed, container_name)] == [versioned[0], versioned[2]]
 
@@ -461,7 +495,7 @@ def test_versions_empties_and_deletes_a_versioned_container(
     requests = seed.session
     requests.delete(f"{seed.storage_url}/{container_name}/other",
                     headers={"X-Auth-Token": seed.token}, timeout=30)  # leaves a delete marker
-    results = list(service.delete(container_name, options={"versions": True}))
+    results = every(service.delete(container_name, options={"versions": True}))
     assert all(r["success"] for r in results), results
     assert results[-1]["action"] == "delete_container"
     assert len(results) == 1 + 3 + 2  # container, obj's versions, other + its marker
@@ -478,7 +512,7 @@ def test_a_big_delete_is_split_into_parallel_bulk_requests(
     seed.bulk(container_name, names, b"x")
     with FaultProxy(local_swift.proxy_url) as proxy, Service(_options(proxy)) as svc:
         proxy.clear_requests()
-        results = list(svc.delete(container_name, names))
+        results = every(svc.delete(container_name, names))
         assert proxy.count(method="POST", path="bulk-delete") == 3
     assert sorted(len(r["objects"]) for r in results) == [50, 200, 200]
     assert all(r["success"] for r in results)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from _large import names_in, put_dlo, put_slo
+from _results import every
 from _seed import Seed
 
 from swiftsvc import Service
@@ -47,7 +48,7 @@ def test_without_bulk_each_object_gets_its_own_delete(
     with Service(_options(proxy)) as svc:
         assert "bulk_delete" not in svc.capabilities()["capabilities"]
         proxy.clear_requests()
-        results = list(svc.delete(container_name, names))
+        results = every(svc.delete(container_name, names))
     assert sorted(r["object"] for r in results) == names
     assert {r["action"] for r in results} == {"delete_object"}
     assert all(r["success"] for r in results)
@@ -65,7 +66,7 @@ def test_without_bulk_dlo_segments_are_deleted_one_by_one(
     dlo_segments = put_dlo(nobulk_seed, container_name, "dlo", segments, count=4)
     put_slo(nobulk_seed, container_name, "slo", segments)
     with Service(_options(proxy)) as svc:
-        results = list(svc.delete(container_name))
+        results = every(svc.delete(container_name))
     assert all(r["success"] for r in results), results
     deleted_segments = sorted(r["object"] for r in results if r["action"] == "delete_segment")
     assert deleted_segments == dlo_segments
@@ -82,7 +83,7 @@ def test_yes_all_deletes_every_container_of_the_account(
     nobulk_seed.put("acct-a", "x", b"1")
     put_dlo(nobulk_seed, "acct-b", "big", "acct-b_segments", count=2)
     with Service(_options(proxy)) as svc:
-        results = list(svc.delete(options={"yes_all": True}))
+        results = every(svc.delete(options={"yes_all": True}))
     assert all(r["success"] for r in results), results
     deleted = {r["container"] for r in results if r["action"] == "delete_container"}
     assert {"acct-a", "acct-b", "acct-b_segments"} <= deleted

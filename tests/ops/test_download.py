@@ -10,11 +10,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from _results import skipped_identical
 from _seed import Seed
 
 from swiftsvc import Service, SwiftError
 from swiftsvc._download_io import TEMP_SUFFIX, UnsafePath
 from swiftsvc.events import Event, EventKind
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 RESULT_KEYS = {
@@ -35,7 +37,7 @@ def files_under(folder: Path) -> dict[str, bytes]:
 
 
 def download(svc: Service, container: str | None, objects: list[str] | None = None,
-             **options: Any) -> list[dict[str, Any]]:
+             **options: Any) -> list[Result]:
     return list(svc.download(container, objects, options=options))
 
 
@@ -145,7 +147,8 @@ def test_out_file_takes_the_bytes(
     out = tmp_path / "renamed.txt"
     [result] = download(svc, container_name, ["a/b"], out_file=str(out))
     assert result["success"], result
-    assert result["path"] == str(out)
+    # the object's own path, as python-swiftclient's (COMPAT.md §5)
+    assert result["path"] == "a/b"
     assert files_under(tmp_path) == {"renamed.txt": b"content"}
 
 
@@ -159,7 +162,12 @@ def test_out_file_dash_yields_contents_and_writes_nothing(
     seed.put(container_name, "big", data)
     [result] = download(svc, container_name, ["big"], out_file="-")
     assert result["success"], result
+    assert result["read_length"] == 0  # nothing consumed yet
     assert b"".join(result["contents"]) == data
+    # the result follows what was read (COMPAT.md §5)
+    assert result["read_length"] == len(data)
+    assert result["finish_time"] >= result["headers_receipt"] >= result["start_time"]
+    assert result["path"] == "big"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -183,7 +191,22 @@ def test_no_download_reads_and_checks_but_writes_nothing(
     results = download(svc, container_name, out_directory=str(tmp_path), no_download=True)
     assert all(r["success"] for r in results)
     assert {r["object"]: r["read_length"] for r in results} == {"x/y": 5, "dir/": 0}
+    # not "downloaded": nothing was written (COMPAT.md §5)
+    assert {r.get("status") for r in results} == {"not-written"}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_has_every_time_as_a_float(
+    svc: Service, seed: Seed, container_name: str, tmp_path: Path
+) -> None:
+    seed.container(container_name)
+    [result] = download(svc, container_name, ["missing"], out_directory=str(tmp_path))
+    assert not result["success"] and result["error"].http_status == 404
+    times = [result[key] for key in ("start_time", "auth_end_time", "headers_receipt",
+                                     "finish_time")]
+    assert all(isinstance(value, float) for value in times)
+    assert times == sorted(times)
+    assert result["path"] == str(tmp_path / "missing") and result["attempts"] == 1
 
 
 def test_skip_identical_sends_the_local_md5_and_leaves_the_file(
@@ -201,7 +224,8 @@ def test_skip_identical_sends_the_local_md5_and_leaves_the_file(
         proxied, container_name, ["same", "changed"], out_directory=str(tmp_path),
         skip_identical=True,
     )}
-    assert results["same"]["success"] and results["same"]["status"] == "skipped-identical"
+    # python-swiftclient's contract (COMPAT.md §4): a failed result with a 304
+    assert skipped_identical(results["same"]), results["same"]
     assert results["changed"]["success"] and results["changed"]["status"] == "downloaded"
     assert (tmp_path / "same").stat().st_mtime == 1000
     assert (tmp_path / "changed").read_bytes() == b"new"
@@ -290,7 +314,7 @@ def test_bad_arguments_raise_at_the_call(svc: Service, tmp_path: Path) -> None:
     with pytest.raises(SwiftError):
         svc.download("c/d", ["a"])
     with pytest.raises(SwiftError):
-        svc.download("c", "a")  # type: ignore[arg-type]
+        svc.download("c", "a")
 
 
 def test_shuffle_changes_the_order(
@@ -373,7 +397,7 @@ def test_skip_identical_with_a_big_local_file_reads_it_once_and_fetches_nothing(
     fault_proxy.clear_requests()
     [result] = download(proxied, container_name, ["big"], out_directory=str(tmp_path),
                         skip_identical=True)
-    assert result["success"] and result["status"] == "skipped-identical", result
+    assert skipped_identical(result), result
     [get] = [r for r in fault_proxy.requests if r.path.endswith("/big")]
     assert get.header("If-None-Match") is None
     assert result["read_length"] == 0

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from _seed import Seed
 
-from swiftsvc import Service, SwiftError
+from swiftsvc import ClientException, Service, SwiftError
 from swiftsvc._download_io import TEMP_SUFFIX, VerificationError
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 SIZE = 1 << 20
@@ -34,7 +35,7 @@ def service(proxy: FaultProxy, **options: Any) -> Service:
                     "starting_backoff": 0.01, **options})
 
 
-def get_one(svc: Service, container: str, obj: str, folder: Path) -> dict[str, Any]:
+def get_one(svc: Service, container: str, obj: str, folder: Path) -> Result:
     [result] = svc.download(container, [obj], options={"out_directory": str(folder)})
     return result
 
@@ -132,6 +133,7 @@ def test_an_object_replaced_during_a_resume_fails(
         replace.join()
     assert not result["success"]
     assert "changed during the download" in str(result["error"])
-    assert isinstance(result["error"], SwiftError)
-    assert result["error"].exception.http_status == 412
+    error = result["error"]
+    assert isinstance(error, SwiftError) and isinstance(error.exception, ClientException)
+    assert error.exception.http_status == 412
     assert list(tmp_path.iterdir()) == []

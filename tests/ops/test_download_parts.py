@@ -137,7 +137,7 @@ def body_of(first: FakeAnswer, later: list[FakeAnswer], max_resumes: int = 3
     conn = FakeConnection(later)
     history = list(first.attempts)
     request = GetRequest("c", "o", {}, {"X-Custom": "1"}, if_match="etag1")
-    body = ResumableBody(lambda: conn, request, first, history=history,  # type: ignore[arg-type]
+    body = ResumableBody(lambda: conn, request, first, history=history,  # type: ignore[arg-type, return-value]
                          max_resumes=max_resumes)
     return body, conn, history
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import pytest
 from _seed import Seed
 
-from swiftsvc import Service, SwiftError
+from swiftsvc import ClientException, Service, SwiftError
 from swiftsvc.options import Options
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 from swiftsvc.testing.pytest_plugin import SMALL_LISTING_LIMIT
 
@@ -28,7 +28,7 @@ def service(swift_options: dict[str, str]) -> Iterator[Service]:
         yield svc
 
 
-def names(pages: list[dict[str, Any]]) -> list[str]:
+def names(pages: Sequence[Result]) -> list[str]:
     return [item.get("name", item.get("subdir")) for page in pages for item in page["listing"]]
 
 
@@ -40,12 +40,13 @@ def test_container_pages_follow_the_clusters_listing_limit(
     pages = list(small_service.list(container_name))
     assert [len(p["listing"]) for p in pages] == [50, 50, 7]
     assert names(pages) == wanted
+    # each page's marker is the one it was asked for with (python-swiftclient's)
+    assert [p["marker"] for p in pages] == ["", "obj-0049", "obj-0099"]
     for page in pages:
         assert page["action"] == "list_container_part"
         assert page["success"] is True
         assert page["container"] == container_name
         assert page["prefix"] is None
-        assert page["marker"] == page["listing"][-1]["name"]
         assert set(page["listing"][0]) >= LISTING_ITEM_KEYS
         assert "meta" not in page["listing"][0]
 
@@ -70,7 +71,7 @@ def test_delimiter_paging_resumes_after_a_pseudo_folder(
     small_seed.bulk(container_name, wanted)
     pages = list(small_service.list(container_name, {"delimiter": "/"}))
     assert names(pages) == [f"d{i:03d}/" for i in range(SMALL_LISTING_LIMIT + 5)]
-    assert pages[0]["marker"] == "d049/"
+    assert [p["marker"] for p in pages] == ["", "d049/"]
 
 
 def test_long_listing_carries_each_objects_metadata(
@@ -121,11 +122,15 @@ def test_versions_listing_pages_through_every_version(
     assert len(names(plain)) == count
 
 
-def test_a_missing_container_raises_at_the_call(service: Service, container_name: str) -> None:
-    with pytest.raises(SwiftError, match="not found") as caught:
-        service.list(container_name)
-    assert caught.value.container == container_name
-    assert getattr(caught.value.exception, "http_status", None) == 404
+def test_a_missing_container_is_a_failed_page(service: Service, container_name: str) -> None:
+    # python-swiftclient's contract (COMPAT.md §4): yielded, not raised
+    [page] = service.list(container_name)
+    assert page["action"] == "list_container_part" and page["success"] is False
+    assert page["listing"] == [] and page["marker"] == ""
+    error = page["error"]
+    assert isinstance(error, SwiftError) and error.container == container_name
+    assert str(error.value) == f"Container {container_name!r} not found"
+    assert getattr(error.exception, "http_status", None) == 404
 
 
 def test_an_empty_container_yields_nothing(
@@ -201,7 +206,8 @@ def test_a_page_that_fails_midway_ends_with_a_failed_result(
         pages = list(svc.list(container_name))
     assert [p["success"] for p in pages] == [True, False]
     assert pages[1]["marker"] == "o049"
-    assert pages[1]["error"].http_status == 500
+    error = pages[1]["error"]
+    assert isinstance(error, ClientException) and error.http_status == 500
     assert {"traceback", "error_timestamp"} <= set(pages[1])
 
 
@@ -226,5 +232,5 @@ def test_closing_a_listing_early_stops_it(
     pages = small_service.list(container_name, {"long": True})
     first = next(pages)
     assert len(first["listing"]) == SMALL_LISTING_LIMIT
-    pages.close()  # type: ignore[attr-defined]
+    pages.close()
     assert list(pages) == []

@@ -137,6 +137,6 @@ def test_bad_post_items_raise_at_the_call(service: Service, container_name: str)
     with pytest.raises(SwiftError, match="strings or PostObject"):
         service.post(container_name, ["ok", 42])  # type: ignore[list-item]
     with pytest.raises(SwiftError, match="without container"):
-        service.post(None, ["o"])
+        service.post(None, ["o"])  # type: ignore[call-overload]
     with pytest.raises(SwiftError, match="must not contain '/'"):
         service.post("a/b")

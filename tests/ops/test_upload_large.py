@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +61,8 @@ def test_a_large_object_uploaded_here_downloads_identically_with_the_swift_cli(
     manifest = one(results, "upload_object")
     assert manifest["large_object"] is True
     assert manifest["manifest_response_dict"]["status"] == 201
+    # python-swiftclient's segment_results: the segments' own results (COMPAT.md §5)
+    assert manifest["segment_results"] == segments
     head = seed.head(container_name, "big.bin").headers
     assert ("x-static-large-object" in head) is use_slo
     assert ("x-object-manifest" in head) is not use_slo
@@ -97,6 +100,9 @@ def test_overwriting_a_large_object_deletes_the_old_segments(
     results = upload(svc, container_name, ["dir"], segment_size=SEG, use_slo=use_slo)
     assert all_succeeded(results)
     assert sorted(r["object"] for r in of(results, "delete_segment")) == sorted(old)
+    # and the upload_object result lists them, as python-swiftclient's does
+    deleted = one(results, "upload_object")["segment_delete_results"]
+    assert sorted(r["object"] for r in deleted) == sorted(old)
     new = names_in(seed, f"{container_name}_segments")
     assert len(new) == 3 and not set(new) & set(old)
 
@@ -216,16 +222,48 @@ def test_a_stream_no_longer_than_a_segment_is_one_plain_object(
     assert "x-static-large-object" not in seed.head(container_name, "s").headers
 
 
-def test_a_seekable_stream_larger_than_a_segment_names_segments_with_its_size(
+def test_a_seekable_stream_larger_than_a_segment_names_segments_as_swiftclient(
     svc: Service, container_name: str
+) -> None:
+    # a stream's segment names never hold its size, even when known (COMPAT.md §6)
+    data = os.urandom(2 * SEG + 3)
+    results = upload(svc, container_name, [UploadObject(io.BytesIO(data), "s")],
+                     segment_size=SEG, use_slo=True)
+    assert all_succeeded(results)
+    locations = [r["segment_location"] for r in of(results, "upload_segment")]
+    assert len(locations) == 3
+    assert all(re.fullmatch(rf"/{container_name}_segments/s/slo/\d+\.000000/{SEG}/0000000\d",
+                            location) for location in locations), locations
+
+
+def test_a_streams_segments_carry_the_objects_headers_as_in_swiftclient(
+    svc: Service, seed: Seed, container_name: str
+) -> None:
+    data = os.urandom(2 * SEG + 3)
+    results = upload(svc, container_name, [UploadObject(io.BytesIO(data), "s")],
+                     segment_size=SEG, use_slo=True, meta=["color:blue"])
+    assert all_succeeded(results)
+    mtime = one(results, "upload_object")["headers"]["X-Object-Meta-Mtime"]
+    assert mtime.endswith(".000000")  # the upload's start, in whole seconds
+    for location in (r["segment_location"] for r in of(results, "upload_segment")):
+        head = seed.head(f"{container_name}_segments", location.split("/", 2)[2]).headers
+        assert head["content-type"] == "application/octet-stream"
+        assert head["x-object-meta-mtime"] == mtime
+        assert head["x-object-meta-color"] == "blue"
+
+
+def test_a_stream_without_slo_is_one_plain_object_as_in_swiftclient(
+    svc: Service, seed: Seed, container_name: str
 ) -> None:
     data = os.urandom(2 * SEG + 3)
     results = upload(svc, container_name, [UploadObject(io.BytesIO(data), "s")],
                      segment_size=SEG, use_slo=False)
     assert all_succeeded(results)
-    locations = [r["segment_location"] for r in of(results, "upload_segment")]
-    assert len(locations) == 3
-    assert all(f"/{len(data)}/{SEG}/" in location for location in locations)
+    assert of(results, "upload_segment") == []
+    [uploaded] = of(results, "upload_object")
+    assert uploaded["large_object"] is False
+    head = seed.head(container_name, "s").headers
+    assert "x-object-manifest" not in head and head["content-length"] == str(len(data))
 
 
 def test_a_segment_size_over_the_clusters_max_file_size_is_refused(

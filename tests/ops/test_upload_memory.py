@@ -84,6 +84,8 @@ def test_ten_times_the_files_take_no_more_memory(
     assert (count_small, count_large) == (small + 1, large + 1)  # + create_container
     print(f"peak {peak_small / 1e6:.2f} MB for {small} files, "
           f"{peak_large / 1e6:.2f} MB for {large}")
-    # keeping each file's item would add ~400 bytes a file, its result ~1.5 KB
-    assert peak_large < peak_small + 300_000
+    # keeping each file's item would add ~400 bytes a file (720 KB for the 1800
+    # more), its result ~1.5 KB (2.7 MB); what the bounded queues hold at their
+    # peak depends on scheduling (measured up to 370 KB more on a loaded box)
+    assert peak_large < peak_small + 500_000
     assert peak_large < 3_000_000

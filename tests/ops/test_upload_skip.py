@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _uploads import all_succeeded, of, one, upload, write
+from _uploads import Result, all_succeeded, of, one, upload, write
 
 from swiftsvc import Service
 from swiftsvc.cli.progress import ProgressState
@@ -34,7 +34,7 @@ def tree(root: Path, count: int = 5) -> list[Path]:
     return [write(root / "tree" / f"f{i}", f"data {i}".encode()) for i in range(count)]
 
 
-def statuses(results: list[dict[str, object]]) -> dict[object, object]:
+def statuses(results: list[Result]) -> dict[object, object]:
     return {r["object"]: r["status"] for r in of(results, "upload_object")}
 
 

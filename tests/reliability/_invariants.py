@@ -43,7 +43,7 @@ import requests
 from swiftsvc import Service
 from swiftsvc._download_io import TEMP_SUFFIX
 
-Result = dict[str, Any]
+Result = Mapping[str, Any]  # any result (swiftsvc.results.Result)
 Call = Callable[[Service], Iterable[Result]]
 
 # what each kind of call owes one result per object for

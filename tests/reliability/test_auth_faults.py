@@ -29,6 +29,7 @@ from _invariants import Checker, Run, SwiftView, run_and_check, run_call, write_
 
 from swiftsvc import Service, UploadObject
 from swiftsvc.errors import AuthError
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalKeystone, LocalSwift
 from swiftsvc.testing.v2stub import KeystoneV2Stub
 
@@ -65,7 +66,7 @@ def test_a_token_near_its_end_is_renewed_once_for_everyone(
                                         method="GET", path=AUTH_PATH, times=None)
     counted: list[int] = []
 
-    def call(svc: Service) -> Iterator[dict[str, Any]]:
+    def call(svc: Service) -> Iterator[Result]:
         return svc.upload(container_name, [UploadObject(str(tmp_path / "tree"), "tree")])
 
     def count_auths(run: Run) -> None:
@@ -194,7 +195,7 @@ def test_a_proxy_restarting_during_a_job_is_waited_for_storage_and_auth_alike(
 # ------------------------------------------------- item 6: no live token in results
 
 
-def _texts(results: list[dict[str, Any]]) -> list[str]:
+def _texts(results: list[Result]) -> list[str]:
     """Everything of the results a user could print, log or serialise."""
     texts: list[str] = []
     for result in results:
@@ -208,7 +209,7 @@ def _texts(results: list[dict[str, Any]]) -> list[str]:
     return texts
 
 
-def _assert_absent(secrets: list[str], results: list[dict[str, Any]]) -> None:
+def _assert_absent(secrets: list[str], results: list[Result]) -> None:
     """No secret (a string, or ``re:<pattern>``) in anything of ``results``."""
     texts = _texts(results)
     for secret in secrets:
@@ -234,7 +235,7 @@ def test_v1_a_token_answered_without_a_storage_url_is_in_no_result(
     fault_proxy.rewrite_response_header("X-Storage-Url", None, method="GET", path=AUTH_PATH,
                                         times=None)
 
-    def call(svc: Service) -> Iterator[dict[str, Any]]:
+    def call(svc: Service) -> Iterator[Result]:
         return svc.upload(container_name, [UploadObject(str(tmp_path / "tree"), "tree")])
 
     def no_token(run: Run) -> None:
@@ -279,7 +280,7 @@ def test_keystone_v2_a_token_without_a_storage_endpoint_is_in_no_result(
 
 
 def _call_upload(container: str, root: Path) -> Any:
-    def call(svc: Service) -> Iterator[dict[str, Any]]:
+    def call(svc: Service) -> Iterator[Result]:
         return svc.upload(container, [UploadObject(str(root), "tree")])
 
     return call

@@ -65,12 +65,15 @@ def path(env: Env, name: str) -> str:
 
 
 CASES: dict[str, Case] = {
-    "upload: nonexistent path": Case(
-        lambda e: e.run(lambda s: s.upload(e.container, [path(e, "BAD-missing")])),
-        ("BAD-missing", "not found")),
-    "upload: unreadable path": Case(
-        lambda e: e.run(lambda s: s.upload(e.container, [str(e.unreadable)])),
-        ("BAD-unreadable", "not readable"), as_nobody=True),
+    # a bad path among good ones fails alone, as in python-swiftclient (COMPAT.md §4)
+    "upload: nonexistent path fails alone": Case(
+        lambda e: e.run(lambda s: s.upload(e.container, [path(e, "BAD-missing"),
+                                                         path(e, "good")])),
+        ("BAD-missing", "not found"), raises=None, allowed=r"."),
+    "upload: unreadable path fails alone": Case(
+        lambda e: e.run(lambda s: s.upload(e.container, [str(e.unreadable),
+                                                         str(e.unreadable.parent / "good")])),
+        ("BAD-unreadable", "Permission denied"), raises=None, allowed=r".", as_nobody=True),
     "upload: nonexistent path from a generator fails alone": Case(
         lambda e: e.run(lambda s: s.upload(
             e.container, (p for p in [path(e, "BAD-missing"), path(e, "good")]))),
@@ -178,6 +181,9 @@ def unreadable_file() -> Iterator[tuple[Path, Switch]]:
     target = folder / "BAD-unreadable"
     target.write_bytes(b"secret")
     target.chmod(0o000)
+    readable = folder / "good"  # beside it, for calls mixing both
+    readable.write_bytes(b"good")
+    readable.chmod(0o644)
 
     @contextlib.contextmanager
     def as_nobody() -> Iterator[None]:
@@ -197,6 +203,7 @@ def unreadable_file() -> Iterator[tuple[Path, Switch]]:
     finally:
         target.chmod(0o600)
         target.unlink()
+        readable.unlink()
         folder.rmdir()
 
 

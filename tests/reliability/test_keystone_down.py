@@ -7,12 +7,12 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from _invariants import Checker, Run, SwiftView, run_and_check, tree_files
 
 from swiftsvc import AuthError, ClientException, Service, SwiftError, UploadObject
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalKeystone, LocalSwift
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
@@ -51,7 +51,7 @@ def test_keystone_down_during_a_reauthentication(
 
     runs: list[Service] = []
 
-    def upload(svc: Service) -> Iterator[dict[str, Any]]:
+    def upload(svc: Service) -> Iterator[Result]:
         runs.append(svc)
         if len(runs) == 1:  # the faulted run
             svc.stat()  # authenticated while Keystone is up

@@ -12,12 +12,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from _invariants import Checker, Run, SwiftView, run_and_check, run_call, tree_files
 
 from swiftsvc import Service, UploadObject
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 pytestmark = pytest.mark.timeout(180)
@@ -45,15 +45,16 @@ def test_proxy_killed_and_restarted_during_a_tree_upload(
 ) -> None:
     sources = _tree(tmp_path / "tree")
     checker = Checker(view, container_name, expected=set(sources), sources=sources)
-    options = {"segment_size": SEGMENT, "use_slo": True, "object_uu_threads": 4,
-               "segment_threads": 4}
+    options = {"segment_size": SEGMENT, "use_slo": True}
+    # pool sizes are the Service's (a call may not change them: COMPAT.md §2)
+    pools = {"object_uu_threads": 4, "segment_threads": 4}
     killed = threading.Event()
 
     def restart() -> None:
         time.sleep(DOWN_FOR)
         local_swift.start_proxy()
 
-    def upload(svc: Service) -> Iterator[dict[str, Any]]:
+    def upload(svc: Service) -> Iterator[Result]:
         restarter = threading.Thread(target=restart, name="test-restarter")
         try:
             for count, result in enumerate(svc.upload(
@@ -77,9 +78,9 @@ def test_proxy_killed_and_restarted_during_a_tree_upload(
     # one retry with a short backoff: most requests during the outage fail,
     # each with its one result; the re-run has the default retries
     _, again = run_and_check(
-        checker, {**swift_options, "retries": 1, "starting_backoff": 0.1}, upload,
+        checker, {**swift_options, **pools, "retries": 1, "starting_backoff": 0.1}, upload,
         clear_fault=lambda: local_swift.start_proxy(), between=some_failed,
-        rerun_options=swift_options,
+        rerun_options={**swift_options, **pools},
     )
     assert len(again.of("upload_object")) == len(sources)
 
@@ -141,11 +142,11 @@ def test_proxy_killed_and_restarted_during_a_segmented_download(
         local_swift.stop_proxy()
         killed.set()
 
-    def objects(svc: Service) -> Iterator[dict[str, Any]]:
+    def objects(svc: Service) -> Iterator[Result]:
         # named, so that no container listing has to meet the outage
         return svc.download(container_name, names, options={"out_directory": str(out)})
 
-    def download(svc: Service) -> Iterator[dict[str, Any]]:
+    def download(svc: Service) -> Iterator[Result]:
         if killed.is_set():  # the re-run: nothing to kill
             yield from objects(svc)
             return

@@ -27,6 +27,7 @@ from _invariants import Checker, Run, SwiftView, leftover_threads, run_call, tre
 from swiftsvc import Service, UploadObject
 from swiftsvc.errors import Cancelled
 from swiftsvc.http.transport import CONNECT_TIMEOUT, IDLE_TIMEOUT
+from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy
 
 pytestmark = pytest.mark.timeout(300)
@@ -39,7 +40,7 @@ BLOCKED_FOR = 0.5
 STALL = 600.0
 STALLED_UPLOAD = 32 << 20  # more than the socket buffers of both ends
 
-Call = Callable[[Service], Iterator[dict[str, Any]]]
+Call = Callable[[Service], Iterator[Result]]
 
 
 def _small_tree(root: Path, count: int = 4) -> dict[str, Path]:
@@ -117,7 +118,7 @@ def test_cancel_reaches_a_stalled_download(
                       sources={name: out / name for name in files}, local_dir=out)
     fault = fault_proxy.delay_body(STALL, method="GET", path=r"/tree/stalled", times=None)
 
-    def call(svc: Service) -> Iterator[dict[str, Any]]:
+    def call(svc: Service) -> Iterator[Result]:
         return svc.download(container_name, options={"out_directory": str(out)})
 
     run, stop_seconds = _cancelled_run(proxied_options, call, lambda: fault.hits > 0)
@@ -148,7 +149,7 @@ def test_cancel_reaches_a_stalled_upload_and_a_stalled_segment(
     body = fault_proxy.delay(STALL, method="PUT", path=r"/tree/big/slo/.*/00000001$",
                              times=None)
 
-    def call(svc: Service) -> Iterator[dict[str, Any]]:
+    def call(svc: Service) -> Iterator[Result]:
         return svc.upload(container_name, [UploadObject(str(tmp_path / "tree"), "tree")],
                           options={"segment_size": STALLED_UPLOAD, "use_slo": True})
 
@@ -184,7 +185,7 @@ def test_closing_the_results_ends_a_stalled_download_and_leaving_with_stops_it(
     fault = fault_proxy.delay_body(STALL, method="GET", path=r"/tree/stalled", times=None)
 
     before = set(threading.enumerate())
-    results: list[dict[str, Any]] = []
+    results: list[Result] = []
     with Service(proxied_options) as svc:
         stream = svc.download(container_name, options={"out_directory": str(out)})
         for result in stream:
@@ -196,7 +197,7 @@ def test_closing_the_results_ends_a_stalled_download_and_leaving_with_stops_it(
             time.sleep(0.02)
         time.sleep(BLOCKED_FOR)
         started = time.monotonic()
-        stream.close()  # type: ignore[attr-defined]
+        stream.close()
         closed = time.monotonic() - started
     left = time.monotonic() - started
     leftovers = leftover_threads(before, timeout=STOP_BOUND)
@@ -228,7 +229,7 @@ def test_leaving_the_with_block_ends_a_stalled_upload(
     fault = fault_proxy.delay(STALL, method="PUT", path=r"/tree/stalled$", times=None)
 
     before = set(threading.enumerate())
-    results: list[dict[str, Any]] = []
+    results: list[Result] = []
     with Service(proxied_options) as svc:
         for result in svc.upload(container_name, [UploadObject(str(tmp_path / "tree"), "tree")]):
             results.append(result)
@@ -314,11 +315,11 @@ def test_stalled_servers_end_the_call_within_the_default_idle_timeout(
     upload_checker = Checker(view, container_name, expected={"up/stalled-put"},
                              sources={"up/stalled-put": upload_file})
 
-    def download(svc: Service) -> Iterator[dict[str, Any]]:
+    def download(svc: Service) -> Iterator[Result]:
         return svc.download(container_name, ["tree/stalled-get"],
                             options={"out_directory": str(out)})
 
-    def upload(svc: Service) -> Iterator[dict[str, Any]]:
+    def upload(svc: Service) -> Iterator[Result]:
         return svc.upload(container_name, [UploadObject(str(upload_file), "up/stalled-put")])
 
     runs: dict[str, Run] = {}

@@ -61,7 +61,7 @@ def upload_error(svc: Service, container: str, path: Path) -> BaseException:
     try:
         for result in svc.upload(container, [str(path)]):
             if not result["success"]:
-                return result["error"]  # type: ignore[no-any-return]
+                return result["error"]
     except (ClientException, SwiftError) as error:
         return error
     raise AssertionError("the upload did not fail")
