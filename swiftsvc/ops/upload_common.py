@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results
+from swiftsvc._hashing import FileState
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.ops.remote_objects import (
     Existing,
@@ -140,7 +141,7 @@ def learn_remote(
 
 def large_target(
     task: UploadTask, mtime: str, size: int | None, headers: Mapping[str, str],
-    old: list[tuple[str, str]],
+    old: list[tuple[str, str]], *, source_state: FileState | None = None,
 ) -> LargeTarget | str:
     """The segmented upload of ``task``, or why the cluster would refuse it."""
     options = task.options
@@ -163,4 +164,5 @@ def large_target(
         {"Content-Type": SEGMENT_CONTENT_TYPE} if task.item.path is not None else dict(headers)
     )
     return LargeTarget(task.ctx, task.container, task.item.object_name, task.item.path,
-                       options, layout, slo, headers, segment_headers, frozenset(old))
+                       options, layout, slo, headers, segment_headers, frozenset(old),
+                       source_state)
