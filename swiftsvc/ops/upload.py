@@ -46,6 +46,7 @@ from swiftsvc.ops.segments import (
     split_container,
 )
 from swiftsvc.ops.upload_common import CallShared, UploadTask, marker_result, object_result
+from swiftsvc.ops.upload_conditions import write_conditions
 from swiftsvc.ops.upload_files import create_dir_marker, upload_file
 from swiftsvc.ops.upload_stream import StreamBudget, upload_stream
 from swiftsvc.options import Options
@@ -83,6 +84,7 @@ def validate(ctx: CallContext, container: str, objects: Iterable[str | UploadObj
     if isinstance(objects, Sequence):
         for item in objects:
             as_upload_object(item)
+    write_conditions(ctx.options.header)  # an If-None-Match Swift would refuse: at the call
     if ctx.options.segment_size is not None:
         limit = max_file_size(ctx.capabilities())
         problem = segment_size_problem(ctx.options.segment_size, limit)

@@ -47,6 +47,7 @@ from swiftsvc.ops.upload_common import (
     object_result,
     os_error,
 )
+from swiftsvc.ops.upload_conditions import check_before_write, explained, write_conditions
 from swiftsvc.ops.upload_large import checked_etag, delete_segments, upload_file_segments
 from swiftsvc.results import Action, CreateDirMarkerResult, Status, UploadObjectResult
 
@@ -76,6 +77,10 @@ def upload_file(conn: Connection, task: UploadTask) -> UploadObjectResult:
     mtime = mtime_value(state.mtime)
     headers = object_headers(options, mtime)
     try:
+        conditions = write_conditions(options.header)
+    except SwiftError as error:
+        return object_result(task, headers, error=error)
+    try:
         remote = learn_remote(conn, task, size, skippable=True)
         chunks: list[SegmentRef] = []
         if remote is not None and remote.is_manifest and (
@@ -100,14 +105,24 @@ def upload_file(conn: Connection, task: UploadTask) -> UploadObjectResult:
                                  container=task.container, obj=item.object_name)
             return object_result(task, headers, error=problem)
         if mode is UploadMode.SEGMENTED:
-            target = large_target(task, mtime, size, headers, old, source_state=state)
+            target = large_target(task, mtime, size, headers, old, source_state=state,
+                                  conditions=conditions)
             if isinstance(target, str):
                 problem = SwiftError(target, container=task.container, obj=item.object_name)
                 return object_result(task, headers, error=problem)
+            # before any segment: a refused object leaves none
+            check_before_write(conn, task.container, item.object_name, conditions, remote,
+                               atomic_put=False)
             result, used = upload_file_segments(conn, target)
         else:
+            check_before_write(conn, task.container, item.object_name, conditions, remote,
+                               atomic_put=True)
             result, used = _put_file(conn, task, state, headers, local_md5), []
     except ClientException as error:
+        return object_result(
+            task, headers, error=explained(error, conditions, task.container, item.object_name)
+        )
+    except SwiftError as error:
         return object_result(task, headers, error=error)
     except SourceChangedError as error:
         problem = SwiftError(str(error), container=task.container, obj=item.object_name,
@@ -119,6 +134,9 @@ def upload_file(conn: Connection, task: UploadTask) -> UploadObjectResult:
         result["segment_delete_results"] = delete_segments(
             conn, ctx, segments_to_delete(old, used)
         )
+    elif not result["success"] and result["error"] is not None:
+        result["error"] = explained(result["error"], conditions, task.container,
+                                    item.object_name)
     return result
 
 

@@ -83,6 +83,8 @@ class LargeTarget:
     protected: frozenset[SegmentRef] = frozenset()
     # files: the stat each segment's read and the whole upload must end with
     source_state: FileState | None = None
+    # checked just before the manifest PUT; raises SwiftError to refuse it
+    before_manifest: Callable[[Connection], None] | None = None
 
 
 @dataclass(slots=True)
@@ -346,8 +348,10 @@ def _finish(
                              exc=error)
         return object_result(problem=problem), []
     try:
+        if target.before_manifest is not None:
+            target.before_manifest(conn)
         response = _put_manifest(conn, target, done)
-    except ClientException as exc:
+    except (ClientException, SwiftError) as exc:
         _clean_up(conn, target, ledger)
         return object_result(problem=exc), []
     return object_result(response=response), [location_ref(d.location) for d in done]
