@@ -340,12 +340,17 @@ def _finish(
             error=problem,
         )
 
+    if isinstance(error, SourceChangedError):  # said as it is: the segments went well
+        _clean_up(conn, target, ledger)
+        changed = SwiftError(str(error), container=target.container, obj=target.obj, exc=error)
+        return object_result(problem=changed), []
+
     if error is not None:
         _clean_up(conn, target, ledger)
-        reason = ("" if isinstance(error, SourceChangedError)
-                  else "Aborting manifest creation because not all segments could be uploaded: ")
-        problem = SwiftError(f"{reason}{error}", container=target.container, obj=target.obj,
-                             exc=error)
+        problem = SwiftError(
+            f"Aborting manifest creation because not all segments could be uploaded: {error}",
+            container=target.container, obj=target.obj, exc=error,
+        )
         return object_result(problem=problem), []
     try:
         if target.before_manifest is not None:
