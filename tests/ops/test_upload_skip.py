@@ -124,8 +124,8 @@ def test_changed_decides_on_the_file_as_its_job_finds_it_not_as_the_walk_saw_it(
             path.write_bytes(b"version 2")  # same size
             os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 5_000_000_000))
 
-    results = list(svc.upload(container_name, ["doc.txt"], options={"changed": True},
-                              progress=rewrite_once_planned))
+    results: list[Result] = list(svc.upload(
+        container_name, ["doc.txt"], options={"changed": True}, progress=rewrite_once_planned))
     assert statuses(results) == {"doc.txt": "uploaded"}  # was: skipped on the walk's stat
     assert seed.get(container_name, "doc.txt") == b"version 2"
 
