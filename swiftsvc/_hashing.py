@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,11 +37,67 @@ def md5_hex(data: bytes) -> str:
 
 
 class SourceChangedError(ValueError):
-    """The local data changed size while it was being read.
+    """The local data changed while it was being read.
 
     Not an OSError on purpose: the HTTP layer would take it for a network
     failure and send the request again, to fail the same way.
     """
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What tells that a local file was written: its size, mtime and ctime.
+
+    Taken before a file is read and compared after (see :func:`check_unchanged`):
+    an in-place rewrite of the same size moves the mtime (or the ctime, if
+    the writer put the mtime back), so equal states mean the bytes read
+    existed together. Limit: a write within the filesystem's timestamp
+    granularity of the first stat (a few milliseconds on Linux) and of the
+    same size cannot be seen; rsync and python-swiftclient's ``changed``
+    share it.
+    """
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    mtime: float = field(compare=False)  # st_mtime as the float the headers carry
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileState:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mtime)
+
+    @classmethod
+    def at(cls, path: str | os.PathLike[str]) -> FileState:
+        return cls.of(os.stat(path))
+
+
+def check_unchanged(
+    path: str | os.PathLike[str], before: FileState, fp: IO[bytes] | None = None
+) -> None:
+    """Raise :class:`SourceChangedError` (naming ``path``) unless the file is as ``before``.
+
+    With ``fp``, the open file itself is asked (``fstat``), so a rename over
+    ``path`` during the read does not count: the bytes read are the old
+    file's, whole.
+    """
+    try:
+        after = FileState.of(os.fstat(fp.fileno()) if fp is not None else os.stat(path))
+    except OSError as error:
+        raise SourceChangedError(
+            f"local file {os.fspath(path)!r} changed while it was read "
+            f"(it cannot be examined any more: {error.strerror})"
+        ) from error
+    if after == before:
+        return
+    what = [name for name, old, new in (
+        ("size", before.size, after.size),
+        ("mtime", before.mtime_ns, after.mtime_ns),
+        ("ctime", before.ctime_ns, after.ctime_ns),
+    ) if old != new]
+    raise SourceChangedError(
+        f"local file {os.fspath(path)!r} changed while it was read "
+        f"({', '.join(what)} changed); it was not stored, upload it again"
+    )
 
 
 class HashingReader(io.RawIOBase):
@@ -53,17 +111,24 @@ class HashingReader(io.RawIOBase):
     so a file that shrinks under an upload fails it rather than leaving the
     server waiting for bytes that never come.
 
+    ``verify`` (windows of known length only) is called before the window's
+    last bytes are returned, and may raise (:func:`check_unchanged`): the
+    request then never carries the whole body, so the server stores nothing
+    of a file that changed while it was read.
+
     Deliberately no ``fileno()``: HTTP libraries would size the body from
     the whole file instead of the window.
     """
 
     def __init__(
-        self, raw: IO[bytes], length: int | None = None, *, checksum: bool = True
+        self, raw: IO[bytes], length: int | None = None, *, checksum: bool = True,
+        verify: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self._raw = raw
         self._length = length
         self._checksum = checksum
+        self._verify = verify
         self._start = raw.tell() if _seekable(raw) else 0
         self._position = 0
         self._hash: _Hash | None = md5() if checksum else None
@@ -140,6 +205,9 @@ class HashingReader(io.RawIOBase):
                     "(did the file shrink while it was uploaded?)"
                 )
             return b""
+        if (self._verify is not None and self._length is not None
+                and self._position + len(data) >= self._length):
+            self._verify()
         self._consume(data)
         return data
 

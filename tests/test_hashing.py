@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import time
 from pathlib import Path
 
 import pytest
 
-from swiftsvc._hashing import HashingReader, SourceChangedError, hash_range, md5_hex
+from swiftsvc._hashing import (
+    FileState,
+    HashingReader,
+    SourceChangedError,
+    check_unchanged,
+    hash_range,
+    md5_hex,
+)
 
 
 def read_all(reader: HashingReader, chunk: int = 7) -> bytes:
@@ -75,3 +84,59 @@ def test_hash_range_hashes_part_of_a_file(tmp_path: Path) -> None:
     path = tmp_path / "f"
     path.write_bytes(b"0123456789")
     assert hash_range(path, 3, 4) == md5_hex(b"3456")
+
+
+def test_verify_runs_before_the_last_bytes_are_returned() -> None:
+    calls: list[int] = []
+    reader = HashingReader(io.BytesIO(b"abcdefgh"), 8, verify=lambda: calls.append(reader.tell()))
+    assert reader.read(5) == b"abcde" and calls == []
+    assert reader.read(5) == b"fgh"
+    assert calls == [5]  # asked while the last three bytes were still held back
+
+
+def test_a_failing_verify_withholds_the_last_bytes() -> None:
+    def changed() -> None:
+        raise SourceChangedError("changed")
+
+    reader = HashingReader(io.BytesIO(b"abcdefgh"), 8, verify=changed)
+    assert reader.read(4) == b"abcd"
+    with pytest.raises(SourceChangedError):
+        reader.read(4)
+    assert reader.bytes_read == 4 and reader.hexdigest() is None
+
+
+def test_an_in_place_rewrite_of_the_same_size_is_a_change(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"old bytes")
+    before = FileState.at(path)
+    check_unchanged(path, before)
+    with open(path, "rb") as fp:
+        check_unchanged(path, before, fp)
+        with open(path, "r+b") as writer:
+            writer.write(b"new bytes")
+        stat = os.stat(path)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        with pytest.raises(SourceChangedError, match=r"changed while it was read \(mtime, ctime"):
+            check_unchanged(path, before, fp)
+    assert FileState.at(path).size == before.size
+
+
+def test_a_file_put_back_to_its_old_mtime_is_still_a_change(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"old bytes")
+    before = FileState.at(path)
+    time.sleep(0.02)  # past the filesystem's timestamp granularity
+    path.write_bytes(b"new bytes")
+    os.utime(path, ns=(before.mtime_ns, before.mtime_ns))  # the writer hides its mtime
+    with pytest.raises(SourceChangedError, match=r"\(ctime changed\)") as raised:
+        check_unchanged(path, before)
+    assert str(path) in str(raised.value)
+
+
+def test_a_vanished_file_is_a_change(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x")
+    before = FileState.at(path)
+    path.unlink()
+    with pytest.raises(SourceChangedError, match="cannot be examined"):
+        check_unchanged(path, before)

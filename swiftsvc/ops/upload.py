@@ -46,6 +46,7 @@ from swiftsvc.ops.segments import (
     split_container,
 )
 from swiftsvc.ops.upload_common import CallShared, UploadTask, marker_result, object_result
+from swiftsvc.ops.upload_conditions import write_conditions
 from swiftsvc.ops.upload_files import create_dir_marker, upload_file
 from swiftsvc.ops.upload_stream import StreamBudget, upload_stream
 from swiftsvc.options import Options
@@ -83,6 +84,7 @@ def validate(ctx: CallContext, container: str, objects: Iterable[str | UploadObj
     if isinstance(objects, Sequence):
         for item in objects:
             as_upload_object(item)
+    write_conditions(ctx.options.header)  # an If-None-Match Swift would refuse: at the call
     if ctx.options.segment_size is not None:
         limit = max_file_size(ctx.capabilities())
         problem = segment_size_problem(ctx.options.segment_size, limit)
@@ -106,7 +108,10 @@ def plan(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]
     # {} when /info is unavailable: then Swift's defaults and no SLO
     shared = CallShared(StreamBudget(ctx.options.segment_threads + 1), ctx.capabilities())
     call_options = _resolved(ctx.options, shared)
-    if not call_options.skip_container_put and not _create_containers(ctx, container, call_options):
+    created: set[str] = set()  # containers PUT by this call, each once
+    if not call_options.skip_container_put and not _create_containers(
+        ctx, container, call_options, created
+    ):
         return
     # ``batch``: small files share tar archives (see swiftsvc.ops.batch);
     # without the bulk middleware every file keeps its own job
@@ -125,6 +130,10 @@ def plan(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]
             ctx.stream.emit(results.upload_object(
                 container=container, object=None, path=None, headers={}, error=error))
             continue
+        if options is not call_options and not options.skip_container_put and not (
+            _create_containers(ctx, container, options, created)
+        ):
+            return  # cancelled
         source = upload_object.source
         name = pseudo + _base_name(upload_object)
         too_long = None if isinstance(source, str) else ctx.name_length_problem(name)
@@ -209,12 +218,17 @@ def upload_failed(
 # -------------------------------------------------------------- containers
 
 
-def _create_containers(ctx: CallContext, container: str, options: Options) -> bool:
+def _create_containers(
+    ctx: CallContext, container: str, options: Options, created: set[str]
+) -> bool:
     """PUT the container (and the segment container), emitting their results.
 
-    Done before any object job is planned, on the container pool, because
-    the objects need the containers. The segment container follows the main
-    container's storage policy unless the ``header`` option names one.
+    Done before any object job that needs them is planned, on the container
+    pool: for the call's options before the walk, and again for an
+    ``UploadObject`` whose own options ask for segments (its ``segment_size``
+    or ``segment_container``); ``created`` holds the names already PUT by
+    this call, so each is created once. The segment container follows the
+    main container's storage policy unless the ``header`` option names one.
     A failure is reported, not fatal: the user may lack the right to create
     containers that exist already. False when the call was cancelled.
     """
@@ -226,6 +240,9 @@ def _create_containers(ctx: CallContext, container: str, options: Options) -> bo
         if segments != container:
             wanted.append((segments, None if policy else container))
     for name, policy_source in wanted:
+        if name in created:
+            continue
+        created.add(name)
         try:
             future = ctx.pools.container.submit(
                 ctx.scope, create_container_job, name, headers, policy_source

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results
+from swiftsvc._hashing import FileState
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.ops.remote_objects import (
     Existing,
@@ -28,6 +29,7 @@ from swiftsvc.ops.segments import (
     segment_layout,
     segment_size_problem,
 )
+from swiftsvc.ops.upload_conditions import WriteConditions, manifest_check, without_conditions
 from swiftsvc.ops.upload_large import LargeTarget
 from swiftsvc.options import Options
 from swiftsvc.results import CreateDirMarkerResult, Status, UploadObjectResult
@@ -140,7 +142,8 @@ def learn_remote(
 
 def large_target(
     task: UploadTask, mtime: str, size: int | None, headers: Mapping[str, str],
-    old: list[tuple[str, str]],
+    old: list[tuple[str, str]], *, source_state: FileState | None = None,
+    conditions: WriteConditions | None = None,
 ) -> LargeTarget | str:
     """The segmented upload of ``task``, or why the cluster would refuse it."""
     options = task.options
@@ -160,7 +163,11 @@ def large_target(
     # a file's segments are marked as such; a stream's carry the object's
     # headers (its mtime, meta and header options), as python-swiftclient sends them
     segment_headers = (
-        {"Content-Type": SEGMENT_CONTENT_TYPE} if task.item.path is not None else dict(headers)
+        {"Content-Type": SEGMENT_CONTENT_TYPE} if task.item.path is not None
+        else without_conditions(headers)
     )
+    before_manifest = (None if conditions is None
+                       else manifest_check(task.container, task.item.object_name, conditions))
     return LargeTarget(task.ctx, task.container, task.item.object_name, task.item.path,
-                       options, layout, slo, headers, segment_headers, frozenset(old))
+                       options, layout, slo, headers, segment_headers, frozenset(old),
+                       source_state, before_manifest)

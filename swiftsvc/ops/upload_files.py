@@ -12,7 +12,14 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from swiftsvc._hashing import HashingReader, hash_range, hash_stream
+from swiftsvc._hashing import (
+    FileState,
+    HashingReader,
+    SourceChangedError,
+    check_unchanged,
+    hash_range,
+    hash_stream,
+)
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.ops.large_objects import SegmentRef, manifest_entries
 from swiftsvc.ops.remote_objects import (
@@ -40,6 +47,7 @@ from swiftsvc.ops.upload_common import (
     object_result,
     os_error,
 )
+from swiftsvc.ops.upload_conditions import check_before_write, explained, write_conditions
 from swiftsvc.ops.upload_large import checked_etag, delete_segments, upload_file_segments
 from swiftsvc.results import Action, CreateDirMarkerResult, Status, UploadObjectResult
 
@@ -48,14 +56,32 @@ if TYPE_CHECKING:
 
 
 def upload_file(conn: Connection, task: UploadTask) -> UploadObjectResult:
+    """Upload one local file, unless ``changed`` / ``skip_identical`` skip it.
+
+    The file is stat'ed afresh here (the walk's stat may be old), and every
+    read of it (hashing for ``skip_identical``, the upload itself, each
+    segment) ends by checking that this stat still holds: a file written
+    while it is read fails with :class:`SourceChangedError` rather than
+    being stored as bytes that never existed together, or skipped on a
+    stale comparison.
+    """
     item, options, ctx = task.item, task.options, task.ctx
     if item.error is not None:
         return object_result(task, None, error=local_error(item))
     assert item.path is not None and item.size is not None and item.mtime is not None
-    mtime = mtime_value(item.mtime)
+    try:
+        state = FileState.at(item.path)
+    except OSError as error:
+        return object_result(task, None, error=os_error(item, error))
+    size = state.size
+    mtime = mtime_value(state.mtime)
     headers = object_headers(options, mtime)
     try:
-        remote = learn_remote(conn, task, item.size, skippable=True)
+        conditions = write_conditions(options.header)
+    except SwiftError as error:
+        return object_result(task, headers, error=error)
+    try:
+        remote = learn_remote(conn, task, size, skippable=True)
         chunks: list[SegmentRef] = []
         if remote is not None and remote.is_manifest and (
             options.skip_identical or cleanup_needed(options, remote)
@@ -65,39 +91,58 @@ def upload_file(conn: Connection, task: UploadTask) -> UploadObjectResult:
             )
         local_md5: str | None = None
         if options.skip_identical and remote is not None:
-            identical, local_md5 = _identical(item.path, item.size, remote, chunks)
+            identical, local_md5 = _identical(item.path, size, remote, chunks)
+            check_unchanged(item.path, state)  # the decision stands on what was hashed
             if identical:
                 return _skipped(task, Status.SKIPPED_IDENTICAL, headers, remote)
-        if unchanged(options, item.size, mtime, remote):
+        if unchanged(options, size, mtime, remote):
             return _skipped(task, Status.SKIPPED_CHANGED, headers, remote)
         old = [(c.container, c.obj) for c in chunks] if cleanup_needed(options, remote) else []
         limit = task.shared.max_file_size
-        mode = upload_mode(item.size, options.segment_size, limit)
+        mode = upload_mode(size, options.segment_size, limit)
         if mode is UploadMode.TOO_LARGE:
-            problem = SwiftError(too_large_message(item.size, limit),
+            problem = SwiftError(too_large_message(size, limit),
                                  container=task.container, obj=item.object_name)
             return object_result(task, headers, error=problem)
         if mode is UploadMode.SEGMENTED:
-            target = large_target(task, mtime, item.size, headers, old)
+            target = large_target(task, mtime, size, headers, old, source_state=state,
+                                  conditions=conditions)
             if isinstance(target, str):
                 problem = SwiftError(target, container=task.container, obj=item.object_name)
                 return object_result(task, headers, error=problem)
+            # before any segment: a refused object leaves none
+            check_before_write(conn, task.container, item.object_name, conditions, remote,
+                               atomic_put=False)
             result, used = upload_file_segments(conn, target)
         else:
-            result, used = _put_file(conn, task, headers, local_md5), []
+            check_before_write(conn, task.container, item.object_name, conditions, remote,
+                               atomic_put=True)
+            result, used = _put_file(conn, task, state, headers, local_md5), []
     except ClientException as error:
+        return object_result(
+            task, headers, error=explained(error, conditions, task.container, item.object_name)
+        )
+    except SwiftError as error:
         return object_result(task, headers, error=error)
+    except SourceChangedError as error:
+        problem = SwiftError(str(error), container=task.container, obj=item.object_name,
+                             exc=error)
+        return object_result(task, headers, error=problem)
     except OSError as error:
         return object_result(task, headers, error=os_error(item, error))
     if result["success"] and old:
         result["segment_delete_results"] = delete_segments(
             conn, ctx, segments_to_delete(old, used)
         )
+    elif not result["success"] and result["error"] is not None:
+        result["error"] = explained(result["error"], conditions, task.container,
+                                    item.object_name)
     return result
 
 
 def _put_file(
-    conn: Connection, task: UploadTask, headers: dict[str, str], local_md5: str | None
+    conn: Connection, task: UploadTask, state: FileState, headers: dict[str, str],
+    local_md5: str | None,
 ) -> UploadObjectResult:
     item, options = task.item, task.options
     assert item.path is not None
@@ -107,11 +152,13 @@ def _put_file(
     progress = task.ctx.events.byte_counter(
         Action.UPLOAD_OBJECT, task.container, item.object_name
     )
-    with open(item.path, "rb") as fp:
-        reader = HashingReader(fp, item.size, checksum=options.checksum and local_md5 is None)
+    path = item.path
+    with open(path, "rb") as fp:
+        reader = HashingReader(fp, state.size, checksum=options.checksum and local_md5 is None,
+                               verify=lambda: check_unchanged(path, state, fp))
         response = conn.put_object(
             task.container, item.object_name, reader,
-            headers=sent, content_length=item.size, on_progress=progress,
+            headers=sent, content_length=state.size, on_progress=progress,
         )
     checked_etag(response, local_md5 or reader.hexdigest(), options.checksum,
                  f"object {item.object_name!r}")

@@ -25,10 +25,17 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from swiftsvc import results
-from swiftsvc._hashing import HashingReader, hash_range, md5_hex
+from swiftsvc._hashing import (
+    FileState,
+    HashingReader,
+    SourceChangedError,
+    check_unchanged,
+    hash_range,
+    md5_hex,
+)
 from swiftsvc._pools import Cancelled
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.http.response import Response
@@ -74,6 +81,10 @@ class LargeTarget:
     segment_headers: Mapping[str, str]  # for each segment
     # segments of the object being overwritten: never deleted on failure
     protected: frozenset[SegmentRef] = frozenset()
+    # files: the stat each segment's read and the whole upload must end with
+    source_state: FileState | None = None
+    # checked just before the manifest PUT; raises SwiftError to refuse it
+    before_manifest: Callable[[Connection], None] | None = None
 
 
 @dataclass(slots=True)
@@ -143,6 +154,7 @@ def _send_segment(conn: Connection, job: _SegmentJob) -> tuple[SegmentDone, Resp
     if job.data is None and target.path is not None:
         start, length = layout.range(index)
         if job.reuse_md5 is not None and hash_range(target.path, start, length) == job.reuse_md5:
+            _check_source(target)
             return SegmentDone(index, location, job.reuse_md5, length, reused=True), None
     headers = dict(target.segment_headers)
     progress = target.ctx.events.byte_counter(
@@ -164,7 +176,8 @@ def _send_segment(conn: Connection, job: _SegmentJob) -> tuple[SegmentDone, Resp
         start, length = layout.range(index)
         with open(target.path, "rb") as fp:
             fp.seek(start)
-            reader = HashingReader(fp, length, checksum=target.options.checksum)
+            reader = HashingReader(fp, length, checksum=target.options.checksum,
+                                   verify=lambda: _check_source(target, fp))
             response = conn.put_object(
                 layout.segment_container, layout.name(index), reader,
                 headers=headers, content_length=length, on_progress=progress,
@@ -172,6 +185,12 @@ def _send_segment(conn: Connection, job: _SegmentJob) -> tuple[SegmentDone, Resp
         local_md5 = reader.hexdigest()
     etag = checked_etag(response, local_md5, target.options.checksum, f"segment {index}")
     return SegmentDone(index, location, etag, job.size), response
+
+
+def _check_source(target: LargeTarget, fp: IO[bytes] | None = None) -> None:
+    """Raise :class:`SourceChangedError` if the file changed since the upload began."""
+    if target.path is not None and target.source_state is not None:
+        check_unchanged(target.path, target.source_state, fp)
 
 
 def checked_etag(response: Response, local_md5: str | None, checksum: bool, what: str) -> str:
@@ -301,6 +320,11 @@ def _finish(
             error = error or exc
     if error is None and target.ctx.scope.cancelled:
         error = Cancelled("cancelled before all segments were uploaded")
+    if error is None:
+        try:  # the whole file, once every segment was read: no manifest over mixed bytes
+            _check_source(target)
+        except SourceChangedError as exc:
+            error = exc
 
     def object_result(
         *, response: Response | None = None, problem: BaseException | None = None
@@ -316,6 +340,11 @@ def _finish(
             error=problem,
         )
 
+    if isinstance(error, SourceChangedError):  # said as it is: the segments went well
+        _clean_up(conn, target, ledger)
+        changed = SwiftError(str(error), container=target.container, obj=target.obj, exc=error)
+        return object_result(problem=changed), []
+
     if error is not None:
         _clean_up(conn, target, ledger)
         problem = SwiftError(
@@ -324,8 +353,10 @@ def _finish(
         )
         return object_result(problem=problem), []
     try:
+        if target.before_manifest is not None:
+            target.before_manifest(conn)
         response = _put_manifest(conn, target, done)
-    except ClientException as exc:
+    except (ClientException, SwiftError) as exc:
         _clean_up(conn, target, ledger)
         return object_result(problem=exc), []
     return object_result(response=response), [location_ref(d.location) for d in done]

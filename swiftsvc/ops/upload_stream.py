@@ -42,6 +42,12 @@ from swiftsvc.ops.upload_common import (
     object_headers,
     object_result,
 )
+from swiftsvc.ops.upload_conditions import (
+    WriteConditions,
+    check_before_write,
+    explained,
+    write_conditions,
+)
 from swiftsvc.ops.upload_large import checked_etag, delete_segments, upload_stream_segments
 from swiftsvc.results import Action, Status, UploadObjectResult
 
@@ -142,6 +148,10 @@ def upload_stream(conn: Connection, task: UploadTask) -> UploadObjectResult:
     mtime = mtime_value(round(time.time()))
     headers = object_headers(options, mtime)
     try:
+        conditions = write_conditions(options.header)
+    except SwiftError as error:
+        return object_result(task, headers, error=error)
+    try:
         remote = learn_remote(conn, task, item.size, skippable=False)
         old: list[tuple[str, str]] = []
         if cleanup_needed(options, remote):
@@ -157,16 +167,27 @@ def upload_stream(conn: Connection, task: UploadTask) -> UploadObjectResult:
                                  container=task.container, obj=item.object_name)
             return object_result(task, headers, error=problem)
         used: list[tuple[str, str]] = []
+        # before anything is read or sent: a refused object leaves no segments
+        check_before_write(conn, task.container, item.object_name, conditions, remote,
+                           atomic_put=mode is UploadMode.PLAIN)
         if mode is UploadMode.PLAIN:
             result = _put_stream(conn, task, stream, headers)
         else:
-            result, used = _segmented_stream(conn, task, stream, mtime, headers, old)
+            result, used = _segmented_stream(conn, task, stream, mtime, headers, old,
+                                             conditions)
     except ClientException as error:
+        return object_result(
+            task, headers, error=explained(error, conditions, task.container, item.object_name)
+        )
+    except SwiftError as error:
         return object_result(task, headers, error=error)
     if result["success"] and old:
         result["segment_delete_results"] = delete_segments(
             conn, ctx, segments_to_delete(old, used)
         )
+    elif not result["success"] and result["error"] is not None:
+        result["error"] = explained(result["error"], conditions, task.container,
+                                    item.object_name)
     return result
 
 
@@ -198,7 +219,7 @@ def _put_stream(
 
 def _segmented_stream(
     conn: Connection, task: UploadTask, stream: Any, mtime: str, headers: dict[str, str],
-    old: list[tuple[str, str]],
+    old: list[tuple[str, str]], conditions: WriteConditions,
 ) -> tuple[UploadObjectResult, list[tuple[str, str]]]:
     """Segment a stream in memory, one segment at a time; small ones go in one PUT."""
     item, options, ctx = task.item, task.options, task.ctx
@@ -211,7 +232,7 @@ def _segmented_stream(
         finally:
             del data
             task.shared.budget.release()
-    target = large_target(task, mtime, item.size, headers, old)
+    target = large_target(task, mtime, item.size, headers, old, conditions=conditions)
     if isinstance(target, str):
         reader.discard()
         problem = SwiftError(target, container=task.container, obj=item.object_name)

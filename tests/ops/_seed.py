@@ -55,6 +55,12 @@ class Seed:
             self._url(container, obj), headers={"X-Auth-Token": self.token}, timeout=30
         )
 
+    def get(self, container: str, obj: str) -> bytes:
+        """The object's content (a large object's, assembled by the proxy)."""
+        return self._check(self.session.get(
+            self._url(container, obj), headers={"X-Auth-Token": self.token}, timeout=60
+        )).content
+
     def bulk(
         self,
         container: str,

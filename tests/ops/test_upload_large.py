@@ -125,6 +125,26 @@ def test_overwriting_with_a_small_file_deletes_the_old_segments_unless_leave_seg
     assert len(names_in(seed, f"{container_name}_segments")) == 3
 
 
+def test_segment_size_given_only_per_object_creates_the_segment_container(
+    svc: Service, seed: Seed, here: Path, container_name: str
+) -> None:
+    data = os.urandom(3 * SEG + 10)
+    write(here / "big.bin", data)
+    write(here / "small.txt", b"plain")
+    results = upload(svc, container_name, [
+        UploadObject("big.bin", options={"segment_size": SEG}),
+        UploadObject("small.txt"),
+        UploadObject("big.bin", "again.bin", options={"segment_size": SEG}),
+    ])
+    assert all_succeeded(results)
+    created = [r["container"] for r in of(results, "create_container")]
+    # each container once: the segment container when the first object needs it
+    assert created == [container_name, f"{container_name}_segments"]
+    assert len(of(results, "upload_segment")) == 8
+    assert seed.get(container_name, "big.bin") == data
+    assert seed.get(container_name, "again.bin") == data
+
+
 def test_a_failed_segment_fails_the_object_and_its_segments_are_deleted(
     local_swift: LocalSwift, seed: Seed, here: Path, container_name: str
 ) -> None:

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _seed import Seed
 from _uploads import Result, all_succeeded, of, one, upload, write
 
 from swiftsvc import Service
 from swiftsvc.cli.progress import ProgressState
+from swiftsvc.events import Event, EventKind
 from swiftsvc.testing import FaultProxy
 
 SEG = 64 * 1024
@@ -107,6 +109,25 @@ def test_changed_heads_only_objects_whose_listed_size_matches(
         "tree/f3": "skipped-changed", "tree/f4": "skipped-changed"}
     assert fault_proxy.count(method="HEAD") == 4
     assert fault_proxy.count(method="HEAD", path="/tree/f1$") == 0
+
+
+def test_changed_decides_on_the_file_as_its_job_finds_it_not_as_the_walk_saw_it(
+    svc: Service, seed: Seed, here: Path, container_name: str
+) -> None:
+    path = write(here / "doc.txt", b"version 1")
+    assert all_succeeded(upload(svc, container_name, ["doc.txt"]))
+
+    def rewrite_once_planned(event: Event) -> None:
+        # QUEUED comes from the planner once it has stat'ed the file, before the job runs
+        if event.kind is EventKind.QUEUED and event.obj == "doc.txt":
+            before = os.stat(path)
+            path.write_bytes(b"version 2")  # same size
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 5_000_000_000))
+
+    results: list[Result] = list(svc.upload(
+        container_name, ["doc.txt"], options={"changed": True}, progress=rewrite_once_planned))
+    assert statuses(results) == {"doc.txt": "uploaded"}  # was: skipped on the walk's stat
+    assert seed.get(container_name, "doc.txt") == b"version 2"
 
 
 def test_skip_identical_compares_a_dlo_segment_by_segment(
