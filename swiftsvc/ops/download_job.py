@@ -156,8 +156,8 @@ class _Download:
         self.allow_resume = False
         self.resumed_from = 0
         self.read_length = 0
-        if self.partial is not None:
-            self.partial.found = None
+        self.release()  # a new part file from byte 0
+        self.partial = None
 
     def release(self) -> None:
         """Remove the part file unless committed (an error, a skip, a cancel)."""
