@@ -326,19 +326,20 @@ def _claim(path: str) -> int | None:
         fd = os.open(path, flags, 0o666)
     except OSError:
         return None  # e.g. a symlink planted at the name (ELOOP)
-    try:
-        if _lock(fd):
-            held = os.fstat(fd)
-            with contextlib.suppress(FileNotFoundError):
-                now = os.lstat(path)
-                if stat.S_ISREG(held.st_mode) and (now.st_dev, now.st_ino) == (
-                    held.st_dev, held.st_ino
-                ):
-                    return fd
-    except OSError:
-        pass
+    if _lock(fd) and _still_at(fd, path):
+        return fd
     os.close(fd)
     return None
+
+
+def _still_at(fd: int, path: str) -> bool:
+    """Whether ``fd`` is the regular file at ``path`` now (not renamed or removed)."""
+    try:
+        held = os.fstat(fd)
+        now = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(held.st_mode) and (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
 
 
 def remove_stale_parts(folder: str) -> list[str]:
@@ -360,7 +361,7 @@ def remove_stale_parts(folder: str) -> list[str]:
         except OSError:
             continue
         try:
-            if _lock(fd) and stat.S_ISREG(os.fstat(fd).st_mode):
+            if _lock(fd) and _still_at(fd, entry.path):
                 os.unlink(entry.path)
                 removed.append(entry.name)
         except OSError:
@@ -429,8 +430,11 @@ class TempTarget:
                              0o666)
             except FileExistsError:
                 continue
-            break
-        _lock(fd)  # fresh and unique: only remove_stale_parts could want it
+            # remove_stale_parts may have taken it between the create and the
+            # lock (it saw no holder): then it is gone, try another name
+            if _lock(fd) and _still_at(fd, candidate):
+                break
+            os.close(fd)
         self.temp_path = candidate
         self._file = os.fdopen(fd, "wb")
         return self._file
