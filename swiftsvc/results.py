@@ -223,6 +223,8 @@ class DownloadObjectResult(_Requested):
     read_length: int
     status: NotRequired[str]  # downloaded / not-written / skipped-identical (a failure's)
     contents: NotRequired[Iterator[bytes]]  # out_file '-': the bytes, to consume
+    # bytes kept from the part file a killed run left (read_length: the rest)
+    resumed_from: NotRequired[int]
 
 
 class DeleteObjectResult(_Requested):
@@ -535,6 +537,7 @@ def download_object(
     auth_end_time: float, headers_receipt: float, finish_time: float, read_length: int,
     status: Status | None, tries: int, history: Sequence[Attempt],
     contents: Iterator[bytes] | None = None, error: BaseException | None = None,
+    resumed_from: int = 0,
 ) -> DownloadObjectResult:
     """``download_object``; ``tries``: of the request that brought the body (resumes too)."""
     attempts, answers = _requested(history=history, tries=tries)
@@ -548,6 +551,8 @@ def download_object(
         result["status"] = status.value
     if contents is not None:
         result["contents"] = contents
+    if resumed_from:
+        result["resumed_from"] = resumed_from
     _failed(result, error)
     return result
 

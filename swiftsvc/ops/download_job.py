@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from swiftsvc import results
@@ -18,6 +18,7 @@ from swiftsvc._download_io import (
     StreamVerifier,
     TempTarget,
     UnsafePath,
+    VerificationError,
     contained_path,
     is_dir_marker,
     local_md5,
@@ -39,6 +40,15 @@ from swiftsvc.ops.download_large import (
     plan_pieces,
     read_limited,
     slo_parts,
+)
+from swiftsvc.ops.download_partial import (
+    RESUME_MIN,
+    Identity,
+    Partial,
+    StaleSweep,
+    plain_size,
+    remaining_pieces,
+    verified_prefix,
 )
 from swiftsvc.ops.download_pieces import PieceFetcher
 from swiftsvc.options import Options
@@ -82,6 +92,8 @@ class Settings:
     # the segment pool, where pieces of an SLO are fetched in parallel (the
     # object job waits on them); None: every object in one GET
     segments: WorkerPool[Connection] | None = None
+    # part files left by killed runs, removed once per folder
+    stale: StaleSweep = field(default_factory=StaleSweep)
 
 
 def download_object(conn: Connection, item: Item, settings: Settings) -> DownloadObjectResult:
@@ -94,11 +106,21 @@ def download_object(conn: Connection, item: Item, settings: Settings) -> Downloa
     """
     download = _Download(conn, item, settings)
     try:
-        return download.run()
+        try:
+            return download.run()
+        except VerificationError:
+            if not download.resumed_from:
+                raise
+            # the kept bytes were not what the file's size claimed (a torn
+            # write): once more, from byte 0
+            download.start_over()
+            return download.run()
     except Cancelled:
         raise
     except Exception as error:
         return download.failed(error)
+    finally:
+        download.release()
 
 
 class _Download:
@@ -124,6 +146,23 @@ class _Download:
         self.where = f"{item.container}/{item.obj}"
         # out_file '-': the result whose read_length grows as contents are read
         self.streamed: DownloadObjectResult | None = None
+        # the part file (see download_partial), held from claim to commit
+        self.partial: Partial | None = None
+        self.allow_resume = True
+        self.resumed_from = 0  # bytes kept from a killed run's part file
+
+    def start_over(self) -> None:
+        """After a resumed download failed its check: forget the kept bytes."""
+        self.allow_resume = False
+        self.resumed_from = 0
+        self.read_length = 0
+        self.release()  # a new part file from byte 0
+        self.partial = None
+
+    def release(self) -> None:
+        """Remove the part file unless committed (an error, a skip, a cancel)."""
+        if self.partial is not None:
+            self.partial.landing.discard()
 
     # -- the steps ------------------------------------------------------
 
@@ -137,34 +176,68 @@ class _Download:
         # a plain object ignores the query: its answer is the download itself
         first_query = query if ranged else {**query, "multipart-manifest": "get"}
         compare = target if options.skip_identical and not to_stdout and not ranged else None
-        local = _md5_up_front(compare)
+        landed = (target is not None and not to_stdout and not options.no_download
+                  and not ranged and not self.pseudodir)
+        if landed and self.allow_resume and self.partial is None:
+            assert target is not None
+            self.settings.stale.folder_of(target)
+            self.partial = Partial.claim(target)
+        resume = self._plain_resume_headers()
+        local = None if resume else _md5_up_front(compare)
         self.conn.storage_url  # noqa: B018 - authenticates now (cached after the first)
         self.auth_end_time = time.time()
-        response = self._get(first_query, {**headers, "If-None-Match": local} if local else headers)
+        response = self._first_get(first_query, headers, local, resume)
         if response is None:  # 304 on a plain object: the local file is identical
             return self._skipped()
         large = None if ranged else self._large_object(response)
+        identity: Identity | None = None
         if large is not None:
             if compare and local_parts_match(compare, large.parts):
                 return self._skipped(large=True)
             checked = large.parts if options.checksum else _lengths(large.parts)
             # the whole object must be the one the manifest describes
             slo = {"If-Match": f'"{large.etag}"'} if large.etag and _is_slo(response) else {}
-            pieces = self._pieces(checked) if slo and not to_stdout else []
+            identity = self._identity("slo" if _is_slo(response) else "dlo", large.etag or "",
+                                      sum(part.size for part in large.parts))
+            done = self._verified_parts(identity, large.parts, landed=landed)
+            pool = self.settings.segments
+            if slo and not to_stdout and pool is not None and any(done):
+                pieces = remaining_pieces(checked, done, workers=pool.size, min_size=PIECE_MIN)
+            else:
+                pieces = self._pieces(checked) if slo and not to_stdout else []
+            if any(done) and all(done):
+                self._land_kept(target, identity, response)  # every part was on disk already
+                return self._result()
             if pieces:
+                if any(done):
+                    self._keep(sum(p.size for p, ok in zip(large.parts, done, strict=True) if ok),
+                               cut=identity.size)
                 request = GetRequest(self.item.container, self.item.obj, query, headers,
                                      if_match=slo["If-Match"])
-                self._receive_pieces(request, pieces, target)
+                self._receive_pieces(request, pieces, target, identity)
                 return self._result()
-            response = self._get(query, {**headers, **slo}, probe=False)
+            offset, count = verified_prefix(large.parts, done)
+            if offset:
+                self._keep(offset, cut=offset)
+            ranged_rest = {"Range": f"bytes={offset}-"} if offset else {}
+            response = self._get(query, {**headers, **slo, **ranged_rest}, probe=False)
             assert response is not None
             self._check_listing_etag(response, large)
-            parts: list[Part] | None = checked
+            parts: list[Part] | None = checked[count:]
+        elif self.resumed_from:
+            assert self.partial is not None and self.partial.found is not None
+            identity = self.partial.found
+            # the whole object's MD5: the kept prefix is read back into it
+            md5 = strip_etag(identity.etag) if options.checksum else None
+            parts = [Part(identity.size, md5 or None, "")]
         else:
             if compare and local is None and _same_plain_object(response, compare):
                 response.close()  # a big identical file: read locally once, never fetched
                 return self._skipped()
             parts = _plain_parts(response, checksum=options.checksum)
+            size = plain_size(response.headers)
+            if response.status == 200 and size is not None:
+                identity = self._identity("plain", response.headers.get("etag", ""), size)
         request = GetRequest(self.item.container, self.item.obj, query, headers,
                              if_match=response.headers.get("etag"))
         conn = self.conn
@@ -176,8 +249,110 @@ class _Download:
         if to_stdout and not options.no_download:
             self.streamed = self._result(contents=self._contents(body, verifier))
             return self.streamed
-        self._receive(body, verifier, target, response, as_dir=self._as_dir(target, response))
+        self._receive(body, verifier, target, response, identity,
+                      as_dir=self._as_dir(target, response))
         return self._result()
+
+    # -- resuming what a killed run left (see download_partial) -----------
+
+    def _identity(self, kind: str, etag: str, size: int) -> Identity:
+        item = self.item
+        return Identity(item.container, item.obj, item.version_id, kind, etag, size)
+
+    def _plain_resume_headers(self) -> dict[str, str]:
+        """Range and If-Match for the rest of a plain object a killed run began."""
+        partial = self.partial
+        if not self.allow_resume or partial is None or not self.options.checksum:
+            return {}
+        found = partial.found
+        if found is None or found.kind != "plain" or found != self._identity(
+            "plain", found.etag, found.size
+        ):
+            return {}
+        offset = partial.plain_offset(found)
+        if not offset or not found.etag:
+            return {}
+        self.resumed_from = offset
+        return {"Range": f"bytes={offset}-", "If-Match": found.etag}
+
+    def _first_get(
+        self,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        local: str | None,
+        resume: Mapping[str, str],
+    ) -> StreamedResponse | None:
+        """The first GET; asking only for the rest when resuming a plain object."""
+        if resume:
+            try:
+                response = self._get(query, {**headers, **resume}, probe=False)
+            except ClientException as error:
+                if error.http_status not in (412, 416):
+                    raise
+                response = None  # changed since the killed run: start over
+            if response is not None and self._resumes(response):
+                return response
+            if response is not None:
+                response.close()
+            self.resumed_from = 0
+            if self.partial is not None:
+                self.partial.found = None
+        return self._get(query, {**headers, "If-None-Match": local} if local else headers)
+
+    def _resumes(self, response: StreamedResponse) -> bool:
+        """Whether a ranged answer is the rest of the very object the part file began."""
+        assert self.partial is not None
+        found = self.partial.found
+        seen = response.headers
+        if response.status != 206 or _is_slo(response) or "x-object-manifest" in seen:
+            return False
+        window = seen.get("content-range", "")
+        return (
+            found is not None
+            and window.partition("-")[0].strip().lower() == f"bytes {self.resumed_from}"
+            and found == self._identity("plain", seen.get("etag", ""),
+                                        plain_size(seen) or -1)
+        )
+
+    def _verified_parts(self, identity: Identity, parts: list[Part], *, landed: bool) -> list[bool]:
+        """Parts of a large object already on disk and matching their MD5s."""
+        partial = self.partial
+        if not landed or not self.allow_resume or partial is None:
+            return [False] * len(parts)
+        done = partial.verified_parts(identity, parts)
+        if any(part.size and ok for part, ok in zip(parts, done, strict=True)):
+            return done
+        return [False] * len(parts)
+
+    def _keep(self, kept: int, *, cut: int) -> None:
+        """Resume with ``kept`` bytes from the part file, cut (or grown) to ``cut`` bytes."""
+        assert self.partial is not None
+        self.resumed_from = kept
+        self.partial.landing.truncate(cut)
+
+    def _landing(self, target: str, identity: Identity | None) -> TempTarget:
+        """Where the bytes go: the kept part file, or a new one recording ``identity``."""
+        partial = self.partial
+        if partial is not None and self.resumed_from:
+            return partial.landing
+        if partial is None and identity is not None and identity.size >= RESUME_MIN:
+            partial = self.partial = Partial.fresh(target)
+        if partial is None:
+            landing = TempTarget(target)
+            landing.open()
+            return landing
+        partial.start(identity)
+        return partial.landing
+
+    def _land_kept(self, target: str | None, identity: Identity,
+                   response: StreamedResponse) -> None:
+        """Every part was already on disk: land them without fetching a byte."""
+        assert target is not None and self.partial is not None
+        self._keep(identity.size, cut=identity.size)
+        mtime = None if self.options.ignore_mtime else parse_mtime(
+            response.headers.get("x-object-meta-mtime")
+        )
+        self.partial.landing.commit(mtime=mtime)
 
     def _as_dir(self, target: str | None, response: StreamedResponse) -> bool:
         """Names ending in "/" and directory-marker objects become folders."""
@@ -288,6 +463,7 @@ class _Download:
         verifier: StreamVerifier,
         target: str | None,
         response: StreamedResponse,
+        identity: Identity | None,
         *,
         as_dir: bool,
     ) -> None:
@@ -300,8 +476,13 @@ class _Download:
             if as_dir:
                 os.makedirs(target or ".", exist_ok=True)
             else:
-                landing = TempTarget(target)
+                landing = self._landing(target, identity)
         try:
+            if landing is not None and self.resumed_from and identity is not None \
+                    and identity.kind == "plain":
+                # the kept prefix goes through the whole object's check
+                for data in landing.read_range(0, self.resumed_from):
+                    verifier.update(data)
             for chunk in body:
                 scope.check()
                 verifier.update(chunk)
@@ -316,13 +497,18 @@ class _Download:
                 )
                 landing.commit(mtime=mtime)
         finally:
-            self.read_length = verifier.read_length
+            kept = self.resumed_from if identity is not None and identity.kind == "plain" else 0
+            self.read_length = max(verifier.read_length - kept, 0)
             body.close()
             if landing is not None:
                 landing.discard()  # after a commit there is nothing left to remove
 
     def _receive_pieces(
-        self, request: GetRequest, pieces: list[Piece], target: str | None
+        self,
+        request: GetRequest,
+        pieces: list[Piece],
+        target: str | None,
+        identity: Identity,
     ) -> None:
         """An SLO's pieces fetched in parallel, verified, landed at their offsets."""
         pool = self.settings.segments
@@ -338,8 +524,8 @@ class _Download:
                 if as_dir:
                     os.makedirs(target or ".", exist_ok=True)
                 else:
-                    landing = TempTarget(target)
-                    landing.open()
+                    landing = self._landing(target, identity)
+                    landing.truncate(identity.size)
             progress = self.settings.events.byte_counter(ACTION, self.item.container,
                                                          self.item.obj)
             fetcher.run(self.conn, pool, landing=landing, progress=progress)
@@ -407,6 +593,7 @@ class _Download:
             history=history,
             contents=contents,
             error=error,
+            resumed_from=self.resumed_from,
         )
 
     def _result(self, contents: Iterator[bytes] | None = None) -> DownloadObjectResult:
