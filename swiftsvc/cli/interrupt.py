@@ -3,7 +3,7 @@
 ::
 
     interrupted: 12 done, 0 failed, 47 not started, 1 in progress (435.0 MiB of 1.0 GiB sent)
-      big.iso: 435.0 MiB of 1.0 GiB sent; 6 segments (420.0 MiB) kept in c_segments
+      big.iso: 435.0 MiB of 1.0 GiB sent; at least 6 segments (420.0 MiB) kept in c_segments
     the same command again reuses the kept segments
 
 "Not started" counts the items queued but not begun and, for an upload of
@@ -141,7 +141,9 @@ def _item_line(item: InProgress, landed: Landed | None) -> str:
         return text
     if landed is None:
         return f"{text}; nothing kept, the same command sends it again"
+    # "at least": a segment whose request the interrupt cut may still land
+    # once its body is in the server's hands, and no result tells of it
     segments = "1 segment" if landed.count == 1 else f"{landed.count} segments"
     reused = f", {landed.reused} reused" if landed.reused else ""
     where = f" in {landed.segment_container}" if landed.segment_container else ""
-    return f"{text}; {segments} ({human_bytes(landed.nbytes)}{reused}) kept{where}"
+    return f"{text}; at least {segments} ({human_bytes(landed.nbytes)}{reused}) kept{where}"

@@ -327,6 +327,18 @@ class Checker:
         silent = sorted(set(orphans) - reported - kept_for_resume(run.results))
         assert not silent, f"orphan segments nobody was told about: {silent}"
 
+    def data_is_right(self) -> None:
+        listing = {entry["name"]: entry for entry in self.view.listing(self.container)}
+        for name, path in sorted(self.sources.items()):
+            assert name in listing, f"{name} is not in {self.container}"
+            entry = listing[name]
+            want = local_md5(path)
+            # a plain object's listing hash is its MD5; a manifest is read whole
+            got = entry["hash"] if entry["bytes"] and "slo_etag" not in entry else None
+            if got != want:
+                got = self.view.md5(self.container, name)
+            assert got == want, f"{name}: cluster MD5 {got} != local {want}"
+
 
 def kept_for_resume(results: Iterable[Result]) -> set[str]:
     """Names of the segments interrupted uploads kept for their resume.
@@ -344,18 +356,6 @@ def kept_for_resume(results: Iterable[Result]) -> set[str]:
             if segment["success"]:
                 kept.add(str(segment["segment_location"]).lstrip("/").partition("/")[2])
     return kept
-
-    def data_is_right(self) -> None:
-        listing = {entry["name"]: entry for entry in self.view.listing(self.container)}
-        for name, path in sorted(self.sources.items()):
-            assert name in listing, f"{name} is not in {self.container}"
-            entry = listing[name]
-            want = local_md5(path)
-            # a plain object's listing hash is its MD5; a manifest is read whole
-            got = entry["hash"] if entry["bytes"] and "slo_etag" not in entry else None
-            if got != want:
-                got = self.view.md5(self.container, name)
-            assert got == want, f"{name}: cluster MD5 {got} != local {want}"
 
 
 def run_and_check(
