@@ -76,6 +76,12 @@ def _interrupted_run(
                     time.sleep(0.02)
                 if close:
                     stream.close()
+                    # the job goes on in the background (its held request cut);
+                    # with one object thread, a next upload's job runs once it is
+                    # over: then whatever it would delete is deleted
+                    after = svc.upload(container, [UploadObject(str(tmp_path / "tree" / "small"),
+                                                                "after-close")])
+                    assert all(r["success"] for r in after)
                     break
                 svc.cancel()
     return Run(results, leftover_threads(before), time.monotonic() - started)
@@ -131,8 +137,9 @@ def test_closing_the_results_keeps_the_landed_segments_and_the_rerun_reuses_them
     files = _tree(tmp_path / "tree")
     checker = Checker(view, container_name, expected=set(files), sources=files)
     segments = f"{container_name}_segments"
-    run = _interrupted_run(_options(proxied_options), tmp_path, container_name, fault_proxy,
-                           close=True)
+    # retries=0: the request the close cuts is not sent again (to be held again)
+    run = _interrupted_run(_options(proxied_options, object_uu_threads=1, retries=0), tmp_path,
+                           container_name, fault_proxy, close=True)
     assert run.leftover_threads == []
     # the job finished in the background, after the close: it deleted nothing
     kept = set(view.names(segments))
