@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ LANDED = 4  # segments 0-3 land; the proxy holds the others
 STALL = 600.0
 HELD = r"_segments/tree/big/slo/.*/000000(0[4-9]|1\d)$"
 
-Result = dict[str, Any]
+Result = Mapping[str, Any]
 
 
 def _tree(root: Path) -> dict[str, Path]:
@@ -45,7 +45,8 @@ def _tree(root: Path) -> dict[str, Path]:
     return tree_files(root)
 
 
-def _upload(svc: Service, tmp_path: Path, container: str, **options: Any) -> Iterator[Any]:
+def _upload(svc: Service, tmp_path: Path, container: str,
+            **options: Any) -> Generator[Any, None, None]:
     return svc.upload(container, [UploadObject(str(tmp_path / "tree"), "tree")],
                       options={"segment_size": SEGMENT, "use_slo": True, **options})
 
@@ -87,7 +88,7 @@ def _interrupted_run(
     return Run(results, leftover_threads(before), time.monotonic() - started)
 
 
-def _segment_names(results: list[Result], segments: str, *, reused: bool = False) -> set[str]:
+def _segment_names(results: Iterable[Result], segments: str, *, reused: bool = False) -> set[str]:
     return {r["segment_location"].partition(f"/{segments}/")[2] for r in results
             if r["action"] == "upload_segment" and r["success"]
             and (not reused or r["reused"])}
