@@ -108,10 +108,13 @@ def summary_lines(
     """
     not_started = snapshot.not_started + unwalked.items
     counted = f"{not_started}" if unwalked.complete else f"at least {not_started}"
-    # done and failed as the progress counted them, so that with "not started"
-    # and "in progress" they add up to the items found
-    head = (f"interrupted: {snapshot.done} done, {snapshot.failed} failed, "
-            f"{counted} not started")
+    # done and failed as the progress counted them (a result the stream
+    # yielded just before the Ctrl-C, not yet printed, is done), so that with
+    # "not started" and "in progress" they add up to the items found; the
+    # output's own counts cover results that are not in the stream (one stat)
+    done = max(snapshot.done, out.done)
+    failed = max(snapshot.failed, out.failures)
+    head = f"interrupted: {done} done, {failed} failed, {counted} not started"
     moving = snapshot.in_progress
     if not moving:
         return [head]
