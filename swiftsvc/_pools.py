@@ -74,11 +74,15 @@ class CancelScope:
         self._parent = parent
         self._lock = threading.Lock()
         self._aborted = False  # Abort.ALL happened
+        self._interrupted = False  # cancelled with IN_FLIGHT or ALL: by the user, not fail_fast
         self._on_abort: dict[object, AbortCallback] = {}
 
     def cancel(self, *, abort: Abort = Abort.ALL) -> None:
         """Cancel: queued jobs never start, running ones stop at their next check
         and, unless ``abort`` is NONE, their requests in flight are cut now."""
+        if abort is not Abort.NONE:
+            # before the flag: a job that sees the cancel also sees who cancelled
+            self._interrupted = True
         self._event.set()
         if abort is Abort.NONE:
             return
@@ -98,6 +102,21 @@ class CancelScope:
         scope: CancelScope | None = self
         while scope is not None:
             if scope._aborted:
+                return True
+            scope = scope._parent
+        return False
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether this scope or a parent was cancelled by its user (``Service.cancel()``,
+        a closed result iterator, leaving ``with``), not by fail_fast after a failure.
+
+        Work stopped this way may be resumed by running the same call again,
+        so what it left (the segments that landed) is kept for that resume.
+        """
+        scope: CancelScope | None = self
+        while scope is not None:
+            if scope._interrupted:
                 return True
             scope = scope._parent
         return False

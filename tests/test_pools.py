@@ -148,6 +148,19 @@ class TestCancelScope:
         with pytest.raises(Cancelled):
             other.check()
 
+    def test_interrupted_tells_a_users_cancel_from_fail_fasts(self) -> None:
+        # fail_fast cancels with Abort.NONE after a failure: not an interrupt,
+        # so a segmented upload cleans up; the user's cancel keeps what landed
+        failed = CancelScope().child()
+        failed.cancel(abort=Abort.NONE)
+        assert failed.cancelled and not failed.interrupted
+        for abort in (Abort.IN_FLIGHT, Abort.ALL):
+            root = CancelScope()
+            call = root.child()
+            root.cancel(abort=abort)
+            assert call.interrupted and root.interrupted
+        assert not CancelScope().interrupted
+
 
 class AbortableConnection(FakeConnection):
     """Records aborts; ``block()`` waits like a request on a stalled server, until cut."""

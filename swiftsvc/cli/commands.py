@@ -186,7 +186,7 @@ def check_upload(args: argparse.Namespace) -> None:
         raise UsageError("--object-name can only be used with one file or directory")
 
 
-def _upload_sources(args: argparse.Namespace) -> Iterable[Any]:
+def upload_sources(args: argparse.Namespace) -> Iterable[Any]:
     """What to give ``Service.upload`` (arguments already checked)."""
     from swiftsvc.objects import UploadObject
 
@@ -215,7 +215,7 @@ def _renamed_tree(root: str, name: str) -> Iterator[Any]:
 
 
 def run_upload(svc: Service, args: argparse.Namespace, out: Output) -> None:
-    sources = _upload_sources(args)
+    sources = upload_sources(args)
     options = given(
         args,
         "changed", "skip_identical", "skip_container_put", "segment_size",

@@ -3,7 +3,8 @@
 Exit codes: 0 when everything succeeded, 1 when any operation failed (or
 credentials are missing), 2 for usage errors (bad flags, flags that do not
 go together, bad option values), 130 when interrupted with Ctrl-C (after
-cancelling the queued work and printing what was done).
+cancelling the queued work and printing what was done, what was sent and
+what is left: :mod:`swiftsvc.cli.interrupt`).
 
 Common options go before or after the subcommand (``swiftsvc -A url list``
 and ``swiftsvc list -A url``), as with the ``swift`` command.
@@ -20,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 from swiftsvc import cli_utils
+from swiftsvc.cli import interrupt
 from swiftsvc.cli.commands import COMMANDS, Command, UsageError
 from swiftsvc.cli.credentials import missing_credentials
 from swiftsvc.cli.output import Output, auth_error_of
@@ -134,6 +136,20 @@ def _logging(args: argparse.Namespace, out: Output) -> Iterator[None]:
         logger.setLevel(level)
 
 
+def _interrupted(
+    args: argparse.Namespace, state: ProgressState, out: Output, stderr: TextIO
+) -> None:
+    """Print what was done, sent and left (see :mod:`swiftsvc.cli.interrupt`)."""
+    snapshot = state.snapshot()
+    try:
+        unwalked = interrupt.not_walked(args, snapshot)
+    except KeyboardInterrupt:  # a second Ctrl-C: no count of the walk, not a traceback
+        unwalked = interrupt.WalkCount(0, False)
+    stream = getattr(args, "files", None) == ["-"]
+    lines = interrupt.summary_lines(snapshot, out, unwalked, stream=stream)
+    stderr.write("\n" + "\n".join(lines) + "\n")
+
+
 def _run(
     parser: argparse.ArgumentParser, args: argparse.Namespace, command: Command, out: Output
 ) -> int:
@@ -148,11 +164,7 @@ def _run(
             command.run(svc, args, out)
     except KeyboardInterrupt:
         out.bar = None
-        numbers = state.snapshot()
-        stderr.write(
-            f"\ninterrupted: {out.done} done, {out.failures} failed, "
-            f"{numbers.not_started} not started\n"
-        )
+        _interrupted(args, state, out, stderr)
         return EXIT_INTERRUPTED
     except (OptionError, UsageError) as error:
         out.bar = None

@@ -265,11 +265,14 @@ def upload_line(result: Result, *, verbose: bool = False) -> str | None:
     """``name``, ``name segment 3``; None: nothing to say.
 
     A skipped file is named like an uploaded one, as ``swift upload`` does;
-    ``verbose`` (``-v``) adds why: ``name [skipped-identical]``.
+    ``verbose`` (``-v``) adds why: ``name [skipped-identical]``. A segment
+    reused from an interrupted run says so: ``name segment 3 (reused)``.
     """
     action = result.get("action")
     if action == "upload_segment":
-        return f"{result.get('for_object')} segment {result.get('segment_index')}"
+        line = f"{result.get('for_object')} segment {result.get('segment_index')}"
+        # left by an interrupted run and found whole: nothing was sent for it
+        return f"{line} (reused)" if result.get("reused") else line
     if action == "create_container":
         return None
     name = result.get("object")
@@ -408,6 +411,26 @@ def capabilities_lines(capabilities: Mapping[str, Any]) -> list[str]:
 # ------------------------------------------------------------------ writer
 
 
+@dataclass(frozen=True, slots=True)
+class Landed:
+    """The segments of one unfinished large object reported so far."""
+
+    count: int = 0
+    nbytes: int = 0
+    reused: int = 0
+    segment_container: str | None = None
+
+    def add(self, segment: Result) -> Landed:
+        location = str(segment.get("segment_location") or "")
+        return Landed(
+            self.count + 1,
+            self.nbytes + int(segment.get("segment_size") or 0),
+            self.reused + bool(segment.get("reused")),
+            location.lstrip("/").partition("/")[0] or self.segment_container,
+        )
+
+
+
 class Output:
     """Writes lines and results; counts failures for the exit code.
 
@@ -430,6 +453,9 @@ class Output:
         self.failures = 0
         self.done = 0  # successful results, not counting parts (segments, containers)
         self.bar: ProgressBar | None = None
+        # (container, object) -> its segments that landed, until its own result
+        # comes: what an interrupt leaves for the resume
+        self.landed: dict[tuple[str, str], Landed] = {}
         # an auth failure fails every request alike: said once, then counted
         self._auth_lock = threading.Lock()
         self._auth_errors: set[str] = set()
@@ -489,6 +515,7 @@ class Output:
         ``essential`` text is printed even with ``-q`` (see :meth:`line`).
         """
         failed = not result.get("success", False)
+        self._track_segments(result, failed)
         if failed and not failure_is_warning:
             self.failures += 1
         elif not failed and result.get("action") not in PART_ACTIONS:
@@ -510,6 +537,14 @@ class Output:
             self.line(text, essential=essential)
         elif text is not None:
             self.lines(text, essential=essential)
+
+    def _track_segments(self, result: Result, failed: bool) -> None:
+        action = result.get("action")
+        if action == "upload_segment" and not failed:
+            key = (str(result.get("for_container")), str(result.get("for_object")))
+            self.landed[key] = self.landed.get(key, Landed()).add(result)
+        elif action == "upload_object":
+            self.landed.pop((str(result.get("container")), str(result.get("object"))), None)
 
     def exception(self, error: BaseException) -> None:
         """An error that stopped the command (not counted: the caller exits 1)."""

@@ -28,8 +28,9 @@ _EPILOG = """examples:
 where swiftsvc differs from the swift command (see docs/CLI.md):
   - a flag it does not know is an error (exit 2, with the flag meant), where
     swift ignores it: a typo such as --segmnet-size must not go unnoticed
-  - Ctrl-C cancels the queued work, prints what was done and exits 130
-    (swift exits 2)
+  - Ctrl-C cancels the work, prints what was done, sent and kept, and exits
+    130 (swift exits 2); an interrupted segmented upload keeps the segments
+    that landed, and the same command again reuses them
   - --debug-with-secrets is refused: no output shows a token or a key
     (use --debug, secrets redacted; `swiftsvc auth` prints the token)
   - usage errors exit 2, failures 1; --json prints one JSON result per line

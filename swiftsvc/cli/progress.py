@@ -51,6 +51,20 @@ ETA_MIN_FRACTION = 0.02
 _FILE_ACTIONS = frozenset({"upload_object", "create_dir_marker"})
 
 
+ItemKey = tuple[str | None, str | None]  # (container, object)
+
+
+@dataclass(frozen=True, slots=True)
+class InProgress:
+    """An item that sent (or received) bytes and has no result yet."""
+
+    action: str  # the item's action ("upload_object", "download_object", ...)
+    container: str | None
+    obj: str | None
+    bytes_moved: int
+    size: int  # as announced when it was queued (0: not known)
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Numbers of one moment, for drawing and for the interrupt summary."""
@@ -61,12 +75,14 @@ class Snapshot:
     rate: float  # bytes per second over the recent window
     done: int  # items (not parts) finished successfully
     failed: int  # items finished with a failure
-    not_started: int  # planned but not finished
+    not_started: int  # planned, not finished, and no byte moved yet
     found: int = 0  # items announced so far (final once ``planned``)
     planned: bool = False  # the walk or listing is over: the totals are final
     fraction: float | None = None  # of the whole work; None until planned; never decreases
     eta: float | None = None  # seconds left; None until it means something
     noun: str = "files"
+    # items with bytes moved and no result yet (not counted in ``not_started``)
+    in_progress: tuple[InProgress, ...] = ()
 
     @property
     def finished(self) -> int:
@@ -116,14 +132,22 @@ class ProgressState:
         self._work_rate = _Rate(ETA_WINDOW, self._start)
         self._first_progress: float | None = None
         self._high_fraction = 0.0  # what was shown: the percentage never goes back
+        # items queued and not finished: their action and announced size, and
+        # the bytes moved for them so far; an entry goes with the item's result,
+        # so these stay as small as the work in flight
+        self._unfinished: dict[ItemKey, tuple[str, int]] = {}
+        self._moved: dict[ItemKey, int] = {}
         self.version = 0  # bumped on every event; 0: nothing to show yet
 
     def __call__(self, event: Event) -> None:
         with self._lock:
             self.version += 1
             kind = event.kind
+            key = (event.container, event.obj)
             if kind is EventKind.BYTES:
                 self._bytes += event.nbytes
+                if key in self._unfinished:
+                    self._moved[key] = self._moved.get(key, 0) + event.nbytes
                 self._byte_rate.add(self._clock(), self._bytes)
                 self._progressed()
             elif kind is EventKind.QUEUED:
@@ -131,6 +155,7 @@ class ProgressState:
                 self._total += event.nbytes
                 if event.action not in PART_ACTIONS:
                     self._found += 1
+                    self._unfinished[key] = (event.action, event.nbytes)
             elif kind is EventKind.SKIPPED:
                 # its bytes will never move: an incremental run still ends at 100%
                 self._total -= event.nbytes
@@ -140,6 +165,8 @@ class ProgressState:
                 self._finished[event.action] += 1
                 if event.action in PART_ACTIONS:
                     return
+                self._unfinished.pop(key, None)
+                self._moved.pop(key, None)
                 if kind is EventKind.FAILED:
                     self._failed += 1
                 else:
@@ -175,9 +202,14 @@ class ProgressState:
                 self._high_fraction = max(self._high_fraction, current)
                 fraction = self._high_fraction
                 eta = self._eta(now, fraction, left)
-            not_started = sum(
-                max(0, count - self._finished[action]) for action, count in self._queued.items()
+            in_progress = tuple(
+                InProgress(self._unfinished[key][0], key[0], key[1], moved,
+                           self._unfinished[key][1])
+                for key, moved in self._moved.items()
             )
+            not_started = max(0, sum(
+                max(0, count - self._finished[action]) for action, count in self._queued.items()
+            ) - len(in_progress))
             return Snapshot(
                 elapsed=now - self._start,
                 bytes_done=self._bytes,
@@ -191,6 +223,7 @@ class ProgressState:
                 fraction=fraction,
                 eta=eta,
                 noun=self._noun(),
+                in_progress=in_progress,
             )
 
     def _eta(self, now: float, fraction: float, left: float) -> float | None:

@@ -15,7 +15,9 @@ MD5 is checked against the ETag the server returns, and its
 
 No orphans: every segment is registered in the upload's ledger before it is
 sent, and if any segment or the manifest fails, the registered segments are
-deleted (unless ``leave_segments``).
+deleted (unless ``leave_segments``). An interrupt by the user is not a
+failure: a file's segments that landed are kept for the resume (see
+:func:`_kept_for_resume`).
 """
 
 from __future__ import annotations
@@ -346,9 +348,12 @@ def _finish(
         return object_result(problem=changed), []
 
     if error is not None:
-        _clean_up(conn, target, ledger)
+        kept = _kept_for_resume(target, ledger)
+        if kept is None:
+            _clean_up(conn, target, ledger)
         problem = SwiftError(
-            f"Aborting manifest creation because not all segments could be uploaded: {error}",
+            f"Aborting manifest creation because not all segments could be uploaded: {error}"
+            + ("" if kept is None else f"; {kept}"),
             container=target.container, obj=target.obj, exc=error,
         )
         return object_result(problem=problem), []
@@ -370,6 +375,30 @@ def _put_manifest(conn: Connection, target: LargeTarget, done: list[SegmentDone]
         )
     headers = {**target.headers, "X-Object-Manifest": target.layout.dlo_manifest()}
     return conn.put_object(target.container, target.obj, b"", headers=headers, content_length=0)
+
+
+def _kept_for_resume(target: LargeTarget, ledger: _Ledger) -> str | None:
+    """What the upload keeps for its resume, said in words; None: nothing, clean up.
+
+    A file upload the user interrupted (``Service.cancel()``, a closed result
+    iterator, Ctrl-C in the CLI) keeps the segments that landed: the same
+    upload again finds them by name and reuses those whose MD5 matches, as
+    after a crash. A failure (a segment or the manifest refused, fail_fast
+    after another object failed) cleans up as before. A stream's segments
+    are named after the upload's start time, so no later run can reuse them:
+    they are cleaned up too.
+    """
+    if target.path is None or not target.ctx.scope.interrupted:
+        return None
+    landed = [r for r in ledger.segment_results() if r["success"]]
+    if not landed:
+        return "no segment had landed"
+    what = "the segment that landed is" if len(landed) == 1 else (
+        f"the {len(landed)} segments that landed are")
+    return (
+        f"interrupted: {what} kept in {target.layout.segment_container} for the resume "
+        "(the same upload reuses them)"
+    )
 
 
 def _clean_up(conn: Connection, target: LargeTarget, ledger: _Ledger) -> None:

@@ -13,7 +13,8 @@ run :class:`Checker` asserts the invariants of docs/RELIABILITY.md:
    by a manifest that exists (SLO: its JSON via ``?multipart-manifest=get``;
    DLO: its ``X-Object-Manifest`` prefix). After a faulted run a segment may
    remain only if the user was told: a failed ``delete_segment`` result names
-   it;
+   it, or an upload the user interrupted kept it for the resume (its failed
+   ``upload_object`` result says so and names it in ``segment_results``);
 4. **no threads left**: once the Service is closed, no thread it started is
    alive (after a short join);
 5. **re-run finishes**: the second run succeeds everywhere and the data is
@@ -319,10 +320,11 @@ class Checker:
         assert not unexpected, f"unexpected local files: {unexpected}"
 
     def no_silent_orphans(self, run: Run) -> None:
-        """Every segment no manifest references was reported: a failed delete_segment."""
+        """Every segment no manifest references was reported: a failed delete_segment,
+        or kept for the resume (see :func:`kept_for_resume`)."""
         orphans = self.view.orphan_segments(self.container, self.segments)
         reported = {r["object"] for r in run.of("delete_segment") if not r["success"]}
-        silent = sorted(set(orphans) - reported)
+        silent = sorted(set(orphans) - reported - kept_for_resume(run.results))
         assert not silent, f"orphan segments nobody was told about: {silent}"
 
     def data_is_right(self) -> None:
@@ -336,6 +338,24 @@ class Checker:
             if got != want:
                 got = self.view.md5(self.container, name)
             assert got == want, f"{name}: cluster MD5 {got} != local {want}"
+
+
+def kept_for_resume(results: Iterable[Result]) -> set[str]:
+    """Names of the segments interrupted uploads kept for their resume.
+
+    An upload the user interrupted (``Service.cancel()``, a closed iterator)
+    is not a failure: its failed ``upload_object`` result says the segments
+    are kept, and its ``segment_results`` name the ones that landed.
+    """
+    kept: set[str] = set()
+    for result in results:
+        if (result["action"] != "upload_object" or result["success"]
+                or "kept in" not in str(result.get("error"))):
+            continue
+        for segment in result.get("segment_results") or ():
+            if segment["success"]:
+                kept.add(str(segment["segment_location"]).lstrip("/").partition("/")[2])
+    return kept
 
 
 def run_and_check(

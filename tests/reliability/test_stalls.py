@@ -161,7 +161,7 @@ def test_cancel_reaches_a_stalled_upload_and_a_stalled_segment(
         return body.hits > 0 and answer.hits > 0 and len(landed) == 5
 
     run, stop_seconds = _cancelled_run(proxied_options, call, stalled_and_the_rest_landed)
-    checker.check(run)  # landed segments left behind are reported (delete_segment)
+    checker.check(run)  # the landed segment is kept for the resume, listed in the result
     _assert_cancelled(run, {"tree/stalled", "tree/big"})
     assert stop_seconds < STOP_BOUND, stop_seconds
     print(f"\nstalled upload and segment: cancel to threads gone {stop_seconds:.3f} s")
