@@ -59,7 +59,8 @@ from swiftsvc.results import (
 if TYPE_CHECKING:
     from swiftsvc.auth.base import Authenticator
     from swiftsvc.batch import Batch
-    from swiftsvc.http.connection import Connection, EndpointKind
+    from swiftsvc.http.connection import Connection
+    from swiftsvc.http.urls import EndpointKind
 
 log = logging.getLogger(__name__)
 

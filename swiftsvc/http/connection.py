@@ -22,126 +22,37 @@ retried.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import re
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, overload
+from urllib.parse import quote, urlsplit
 
-import requests
 import urllib3.exceptions
 
 from swiftsvc._redact import redact_headers, redact_url
 from swiftsvc.errors import Cancelled, ClientException
 from swiftsvc.http import _inflight
-from swiftsvc.http._body import Body, ShortBody
-from swiftsvc.http._causes import network_cause
+from swiftsvc.http._body import Body
+from swiftsvc.http._failures import describe, failed_attempt, retryable
 from swiftsvc.http._inflight import InFlight
 from swiftsvc.http._send import Sender
-from swiftsvc.http.response import Attempt, Response, StreamedResponse, response_dict
+from swiftsvc.http._streamed import StreamedBody, close_answer, read_body
+from swiftsvc.http.response import Attempt, Response, StreamedResponse
 from swiftsvc.http.retry import RetryPolicy
 from swiftsvc.http.transport import Timeout, Transport
+from swiftsvc.http.urls import Query, endpoint_path, info_url, logged_path, query_string
 
 if TYPE_CHECKING:
     from swiftsvc.auth.base import Authenticator, Credentials
 
 log = logging.getLogger(__name__)
 
-Query = Mapping[str, str] | Sequence[tuple[str, str]]
 RequestBody = bytes | BinaryIO | Iterable[bytes]
-EndpointKind = Literal["account", "container", "object"]
 
-# what no new try can fix: TLS, a malformed URL, a malformed answer header
-_FINAL_ERRORS = (
-    ShortBody,
-    requests.exceptions.SSLError,
-    urllib3.exceptions.SSLError,
-    urllib3.exceptions.LocationValueError,  # requests: InvalidURL
-    urllib3.exceptions.InvalidHeader,  # requests: InvalidHeader
-)
-# no answer, or an answer cut short: worth another try (TLS failures are not)
-_RETRYABLE_ERRORS = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    urllib3.exceptions.HTTPError,  # while reading a body: reset, timeout, cut short
-)
 _USER_AGENT = "swiftsvc"
-# a streamed body closed with at most this much unread is drained, not dropped
-_DRAIN_LIMIT = 64 * 1024
-
-
-# ------------------------------------------------------------------ URLs
-
-
-def quote_container(name: str) -> str:
-    return quote(name, safe="")
-
-
-def quote_object(name: str) -> str:
-    return quote(name, safe="/")  # pseudo-folders keep their slashes
-
-
-def endpoint_path(
-    storage_url: str,
-    kind: EndpointKind,
-    container: str | None = None,
-    obj: str | None = None,
-    full: bool = False,
-) -> str:
-    """The URL (``full``) or path of an account, container or object.
-
-    Names are quoted with ``urllib.parse.quote`` (UTF-8); object names keep
-    their ``/``. Pure: the Service's ``get_endpoint`` is built on it.
-    """
-    if kind not in ("account", "container", "object"):
-        raise ValueError(f"kind must be account, container or object, not {kind!r}")
-    if kind in ("container", "object") and not container:
-        raise ValueError(f"a {kind} endpoint needs a container name")
-    if kind == "object" and not obj:
-        raise ValueError("an object endpoint needs an object name")
-    url = storage_url.rstrip("/")
-    if kind in ("container", "object"):
-        assert container is not None
-        url += "/" + quote_container(container)
-    if kind == "object":
-        assert obj is not None
-        url += "/" + quote_object(obj)
-    if full:
-        return url
-    parts = urlsplit(url)
-    return parts.path or "/"
-
-
-def info_url(url: str) -> str:
-    """The cluster's ``/info`` URL from a storage or proxy URL.
-
-    ``http://host/v1/AUTH_x`` gives ``http://host/info``; a path prefix in
-    front of ``/v1`` (a proxy behind a router) is kept; a URL already ending
-    in ``/info`` is used as given.
-    """
-    parts = urlsplit(url)
-    path = parts.path.rstrip("/")
-    if not path.endswith("/info"):
-        match = re.search(r"/v1(?:\.0)?(?:/|$)", path)
-        path = (path[: match.start()] if match else "") + "/info"
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def query_string(query: Query | None) -> str:
-    """``key=value&...``, quoted; a key with an empty value is sent bare (``?bulk-delete``)."""
-    if not query:
-        return ""
-    pairs = query.items() if isinstance(query, Mapping) else query
-    return "&".join(
-        quote(str(key), safe="") + ("=" + quote(str(value), safe="") if value != "" else "")
-        for key, value in pairs
-    )
 
 
 def _kind_name(container: str | None, obj: str | None, url: str | None) -> str:
@@ -152,79 +63,6 @@ def _kind_name(container: str | None, obj: str | None, url: str | None) -> str:
     if container is not None:
         return "Container"
     return "Account"
-
-
-# ------------------------------------------------------------ responses
-
-
-class _StreamedResponse:
-    """A download: headers now, body as it arrives. Close it (or use ``with``)."""
-
-    status: int
-    reason: str
-    headers: Mapping[str, str]
-    attempts: tuple[Attempt, ...]
-
-    def __init__(self, answer: urllib3.BaseHTTPResponse, headers: Mapping[str, str],
-                 attempts: tuple[Attempt, ...], what: str, in_flight: InFlight) -> None:
-        self._answer = answer
-        self._what = what
-        self._in_flight = in_flight
-        self.status = answer.status
-        self.reason = answer.reason or ""
-        self.headers = headers
-        self.attempts = attempts
-
-    @property
-    def transaction_id(self) -> str | None:
-        return self.headers.get("x-trans-id") or self.headers.get("x-openstack-request-id")
-
-    def iter_chunks(self, size: int = 65536) -> Iterator[bytes]:
-        """The body in pieces of at most ``size`` bytes, exactly as sent (no decoding).
-
-        A connection that breaks or stalls mid-body raises ClientException
-        (the caller may resume with a Range request).
-        """
-        try:
-            yield from self._answer.stream(size, decode_content=False)
-        except (urllib3.exceptions.HTTPError, OSError) as error:
-            if self._in_flight.stopped:
-                raise Cancelled(f"{self._what} cancelled while reading the body") from None
-            raise ClientException(
-                f"{self._what} failed while reading the body: {network_cause(error)}",
-                http_status=self.status,
-                http_reason=self.reason,
-                http_response_headers=self.headers,
-                transaction_id=self.transaction_id,
-                attempts=self.attempts,
-            ) from None
-
-    def read(self) -> bytes:
-        return b"".join(self.iter_chunks())
-
-    def close(self) -> None:
-        """Release the connection: drained for reuse when little is left, else closed."""
-        raw = self._answer
-        remaining = getattr(raw, "length_remaining", None)
-        if isinstance(remaining, int) and remaining <= _DRAIN_LIMIT:
-            # reading a few KiB costs less than a new TCP (and TLS) connection
-            with contextlib.suppress(urllib3.exceptions.HTTPError, OSError):
-                for _ in raw.stream(65536, decode_content=False):
-                    pass
-        _close(raw)
-
-    def response_dict(self) -> dict[str, Any]:
-        return response_dict(self.attempts)
-
-    def __enter__(self) -> _StreamedResponse:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<StreamedResponse {self.status} {self.reason} txn={self.transaction_id}>"
 
 
 # ----------------------------------------------------------- connection
@@ -315,6 +153,60 @@ class Connection:
 
     # ------------------------------------------------------------ request
 
+    @overload
+    def request(
+        self,
+        method: str,
+        container: str | None = None,
+        obj: str | None = None,
+        *,
+        query: Query | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: RequestBody | None = None,
+        url: str | None = None,
+        stream: Literal[False] = False,
+        ok: Collection[int] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        content_length: int | None = None,
+        auth: bool | None = None,
+    ) -> Response: ...
+
+    @overload
+    def request(
+        self,
+        method: str,
+        container: str | None = None,
+        obj: str | None = None,
+        *,
+        query: Query | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: RequestBody | None = None,
+        url: str | None = None,
+        stream: Literal[True],
+        ok: Collection[int] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        content_length: int | None = None,
+        auth: bool | None = None,
+    ) -> StreamedResponse: ...
+
+    @overload
+    def request(
+        self,
+        method: str,
+        container: str | None = None,
+        obj: str | None = None,
+        *,
+        query: Query | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: RequestBody | None = None,
+        url: str | None = None,
+        stream: bool,
+        ok: Collection[int] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        content_length: int | None = None,
+        auth: bool | None = None,
+    ) -> Response | StreamedResponse: ...
+
     def request(
         self,
         method: str,
@@ -364,7 +256,7 @@ class Connection:
             send = dict(extra)
             if uses_auth and credentials is not None:
                 send["X-Auth-Token"] = credentials.token
-            path = _path_of(full_url)
+            path = logged_path(full_url)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("REQ %s %s %s", method, redact_url(full_url), redact_headers(send))
             started = time.monotonic()
@@ -372,17 +264,17 @@ class Connection:
             try:
                 answer = self._http().send(method, full_url, send, payload.data, self._timeout)
                 accepted = _accepted(answer.status, accept)
-                content = b"" if stream and accepted else _read_body(answer)
+                content = b"" if stream and accepted else read_body(answer)
             except Exception as error:
-                _close(answer)
+                close_answer(answer)
                 if in_flight.stopped:
                     raise Cancelled(f"{what} cancelled") from None
-                retryable = _retryable(error)
-                if retryable is None:
+                worth_retrying = retryable(error)
+                if worth_retrying is None:
                     raise  # not a network failure: a bug or a bad argument, shown as is
-                attempt = _failed_attempt(method, path, error, started)
-                if not retryable:
-                    raise self._error(f"{what} failed: {_describe(error)}", full_url,
+                attempt = failed_attempt(method, path, error, started)
+                if not worth_retrying:
+                    raise self._error(f"{what} failed: {describe(error)}", full_url,
                                       (*policy.history, attempt)) from None
                 policy = policy.increment(attempt)
                 if not payload.can_resend:
@@ -393,7 +285,7 @@ class Connection:
                     ) from None
                 if policy.exhausted:
                     raise self._error(
-                        f"{what} failed after {len(policy.history)} tries: {_describe(error)}",
+                        f"{what} failed after {len(policy.history)} tries: {describe(error)}",
                         full_url, policy.history,
                     ) from None
                 self._pause(policy, what, type(error).__name__, None, credentials)
@@ -413,7 +305,7 @@ class Connection:
             if accepted:
                 history = (*policy.history, attempt)
                 if stream:
-                    return _StreamedResponse(answer, response_headers, history, what, in_flight)
+                    return StreamedBody(answer, response_headers, history, what, in_flight)
                 return Response(status, attempt.reason, response_headers, content, history)
             note = ""
             if status == 401 and uses_auth and credentials is not None and not reauthenticated:
@@ -564,9 +456,7 @@ class Connection:
                    headers: Mapping[str, str] | None = None,
                    query: Query | None = None) -> StreamedResponse:
         """The object's headers, and its body to stream; close the answer when done."""
-        answer = self.request("GET", container, obj, headers=headers, query=query, stream=True)
-        assert not isinstance(answer, Response)
-        return answer
+        return self.request("GET", container, obj, headers=headers, query=query, stream=True)
 
     def put_object(
         self,
@@ -626,52 +516,8 @@ def _target(credentials: Credentials | None, container: str | None, obj: str | N
     return credentials.storage_url
 
 
-def _path_of(url: str) -> str:
-    parts = urlsplit(redact_url(url))
-    return (parts.path or "/") + ("?" + parts.query if parts.query else "")
-
-
 def _accepted(status: int, ok: frozenset[int]) -> bool:
     return 200 <= status < 300 or status in ok
-
-
-def _failed_attempt(method: str, path: str, error: BaseException, started: float) -> Attempt:
-    return Attempt(method, path, None, "", {}, error=f"{type(error).__name__}: {error}",
-                   elapsed=time.monotonic() - started)
-
-
-def _retryable(error: BaseException) -> bool | None:
-    """True for network failures worth another try, False for failures that
-    would only repeat (TLS, a malformed URL, a body shorter than announced),
-    None for what is no network failure at all."""
-    if isinstance(error, _FINAL_ERRORS):
-        return False
-    if isinstance(error, _RETRYABLE_ERRORS):
-        return True
-    if isinstance(error, requests.RequestException):
-        return False
-    if isinstance(error, OSError):  # the socket itself, while reading a body
-        return True
-    return None
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
-        return f"TLS error: {error}"
-    return f"{type(error).__name__}: {error}"
-
-
-def _read_body(answer: urllib3.BaseHTTPResponse) -> bytes:
-    """The whole body as sent (no content decoding, like downloads)."""
-    return b"".join(answer.stream(65536, decode_content=False))
-
-
-def _close(answer: urllib3.BaseHTTPResponse | None) -> None:
-    """What ``requests.Response.close`` does: a body read to its end has given
-    the connection back already; one left unread closes it."""
-    if answer is not None:
-        answer.close()
-        answer.release_conn()
 
 
 def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -172,7 +172,7 @@ def extract_job(
             headers={**headers, "Content-Length": str(archive.length)},
             body=archive.stream(),
         )
-        outcome = parse_bulk_response(response.body)  # type: ignore[union-attr]
+        outcome = parse_bulk_response(response.body)
     except (ClientException, MemberChanged, ValueError) as sent_error:
         return [_failed(container, item, sent_error) for item in items]
     if outcome.status == 0 or (outcome.status >= 300 and not outcome.errors):
@@ -264,7 +264,7 @@ def delete_items_job(conn: Connection, container: str, objects: list[str]) -> li
             headers={"Accept": "application/json", "Content-Type": "text/plain"},
             body=request_body(container, objects),
         )
-        outcome = parse_bulk_delete_response(response.body)  # type: ignore[union-attr]
+        outcome = parse_bulk_delete_response(response.body)
     except (ClientException, ValueError) as error:
         return [
             result_types.delete_object(container=container, object=obj, error=error)

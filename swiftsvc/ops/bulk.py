@@ -34,7 +34,6 @@ from urllib.parse import quote, unquote
 
 from swiftsvc import results
 from swiftsvc.errors import ClientException, SwiftError
-from swiftsvc.http.response import Response
 from swiftsvc.results import BulkDeleteResult
 
 if TYPE_CHECKING:
@@ -188,7 +187,6 @@ def bulk_delete_job(
         )
     except ClientException as error:
         return results.bulk_delete(container=container, objects=objects, error=error)
-    assert isinstance(answer, Response)
     try:
         outcome = parse_bulk_delete_response(answer.body)
     except ValueError as error:

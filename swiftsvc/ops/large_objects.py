@@ -131,7 +131,7 @@ def slo_entries(
     if version_id is not None:
         query["version-id"] = version_id
     response = conn.request("GET", container, obj, query=query)
-    return parse_slo_manifest(response.body)  # type: ignore[union-attr]
+    return parse_slo_manifest(response.body)
 
 
 def iter_dlo_segments(
