@@ -27,7 +27,7 @@ from swiftsvc.auth import build_authenticator
 from swiftsvc.errors import OptionError, SwiftError
 from swiftsvc.events import SILENT, Subscriber
 from swiftsvc.http import RetryPolicy, Transport, connection_factory, endpoint_path
-from swiftsvc.http.connection import CallPolicy
+from swiftsvc.http.requester import CallPolicy
 from swiftsvc.objects import PostObject, iter_named, iter_names, name_problem
 from swiftsvc.ops import copy as copy_op
 from swiftsvc.ops import delete as delete_op
