@@ -30,14 +30,14 @@ from swiftsvc.http import RetryPolicy, Transport, connection_factory, endpoint_p
 from swiftsvc.http.requester import CallPolicy
 from swiftsvc.objects import PostObject, iter_named, iter_names, name_problem
 from swiftsvc.ops import copy as copy_op
-from swiftsvc.ops import delete as delete_op
-from swiftsvc.ops import download as download_op
 from swiftsvc.ops import listing
 from swiftsvc.ops import post as post_op
 from swiftsvc.ops import stat as stat_op
-from swiftsvc.ops import upload as upload_op
 from swiftsvc.ops._context import CallContext, Pools
 from swiftsvc.ops.capabilities import CapabilitiesCache
+from swiftsvc.ops.delete import planner as delete_op
+from swiftsvc.ops.download import planner as download_op
+from swiftsvc.ops.upload import planner as upload_op
 from swiftsvc.options import Options
 from swiftsvc.results import (
     CapabilitiesResult,
@@ -58,9 +58,9 @@ from swiftsvc.results import (
 
 if TYPE_CHECKING:
     from swiftsvc.auth.base import Authenticator
-    from swiftsvc.batch import Batch
     from swiftsvc.http.connection import Connection
     from swiftsvc.http.urls import EndpointKind
+    from swiftsvc.ops.batch import Batch
 
 log = logging.getLogger(__name__)
 
@@ -451,7 +451,7 @@ class Service:
 
     def batch(self, options: CallOptions = None) -> Batch:
         """Queue small uploads and deletes, sent in the fewest requests on leaving the block."""
-        from swiftsvc.batch import Batch
+        from swiftsvc.ops.batch import Batch
 
         self._call(options)  # check the options now
         return Batch(lambda: self._call(options))

@@ -1,4 +1,6 @@
-"""The download job: one object fetched, verified and landed (see :mod:`swiftsvc.ops.download`).
+"""The download job: one object fetched, verified and landed.
+
+Planned by :mod:`swiftsvc.ops.download.planner`.
 
 :func:`download_object` runs on an object_dd worker with that worker's
 connection and returns exactly one ``download_object`` result.
@@ -13,7 +15,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from swiftsvc import results
-from swiftsvc._download_io import (
+from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
+from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.events import EventSink
+from swiftsvc.http.response import Attempt, StreamedResponse
+from swiftsvc.ops.download.body import GetRequest, ResumableBody
+from swiftsvc.ops.download.large import (
+    LargeObject,
+    Piece,
+    dlo_parts,
+    parse_manifest,
+    plan_pieces,
+    read_limited,
+    slo_parts,
+)
+from swiftsvc.ops.download.local import (
     Part,
     StreamVerifier,
     TempTarget,
@@ -26,21 +42,7 @@ from swiftsvc._download_io import (
     relative_path,
     strip_etag,
 )
-from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
-from swiftsvc.errors import ClientException, SwiftError
-from swiftsvc.events import EventSink
-from swiftsvc.http.response import Attempt, StreamedResponse
-from swiftsvc.ops.download_body import GetRequest, ResumableBody
-from swiftsvc.ops.download_large import (
-    LargeObject,
-    Piece,
-    dlo_parts,
-    parse_manifest,
-    plan_pieces,
-    read_limited,
-    slo_parts,
-)
-from swiftsvc.ops.download_pieces import PieceFetcher
+from swiftsvc.ops.download.pieces import PieceFetcher
 from swiftsvc.options import Options
 from swiftsvc.results import Action, DownloadObjectResult, Status, error_attempts
 
