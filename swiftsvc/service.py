@@ -14,27 +14,30 @@ queued jobs never start and running ones stop at their next check.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from swiftsvc._pools import CancelScope, ResultStream, WorkerPool
+from swiftsvc._pools import CancelScope, Job, ResultStream, WorkerPool
 from swiftsvc.auth import build_authenticator
 from swiftsvc.errors import OptionError, SwiftError
 from swiftsvc.events import SILENT, Subscriber
 from swiftsvc.http import RetryPolicy, Transport, connection_factory, endpoint_path
-from swiftsvc.http.connection import CallPolicy
+from swiftsvc.http.requester import CallPolicy
 from swiftsvc.objects import PostObject, iter_named, iter_names, name_problem
+from swiftsvc.ops import copy as copy_op
 from swiftsvc.ops import listing
 from swiftsvc.ops import post as post_op
 from swiftsvc.ops import stat as stat_op
 from swiftsvc.ops._context import CallContext, Pools
 from swiftsvc.ops.capabilities import CapabilitiesCache
+from swiftsvc.ops.delete import planner as delete_op
+from swiftsvc.ops.download import planner as download_op
+from swiftsvc.ops.upload import planner as upload_op
 from swiftsvc.options import Options
 from swiftsvc.results import (
     CapabilitiesResult,
@@ -55,12 +58,15 @@ from swiftsvc.results import (
 
 if TYPE_CHECKING:
     from swiftsvc.auth.base import Authenticator
-    from swiftsvc.batch import Batch
-    from swiftsvc.http.connection import Connection, EndpointKind
+    from swiftsvc.http.connection import Connection
+    from swiftsvc.http.urls import EndpointKind
+    from swiftsvc.ops.batch import Batch
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+ContainerArg = TypeVar("ContainerArg")  # what an operation takes as its container
+ObjectsArg = TypeVar("ObjectsArg")  # and as its objects
 CallOptions = Mapping[str, Any] | None
 
 # how long close() waits for each pool's threads; a job checks its cancel
@@ -68,14 +74,6 @@ CallOptions = Mapping[str, Any] | None
 _JOIN_TIMEOUT = 5.0
 # a Service nobody closed (garbage collected, interpreter exit): do not wait
 _FINALIZE_JOIN_TIMEOUT = 0.0
-
-
-class _Operation(Protocol):
-    """What ``swiftsvc.ops.{upload,download,delete,copy}`` provide."""
-
-    def validate(self, ctx: CallContext, container: Any, objects: Any) -> None: ...
-
-    def plan(self, ctx: CallContext, container: Any, objects: Any) -> Iterable[Any]: ...
 
 
 class _ConsumerConnections:
@@ -270,19 +268,21 @@ class Service:
 
     def _delegate(
         self,
-        name: str,
-        container: Any,
-        objects: Any,
+        validate: Callable[[CallContext, ContainerArg, ObjectsArg], None],
+        plan: Callable[[CallContext, ContainerArg, ObjectsArg], Iterable[Job]],
+        container: ContainerArg,
+        objects: ObjectsArg,
         options: Mapping[str, Any] | None,
         progress: Subscriber | None,
     ) -> Generator[Result, None, None]:
+        """Run one of the pooled operations (``swiftsvc.ops.{upload,download,
+        delete,copy}``): its ``validate`` raises at the call, its ``plan``
+        yields the jobs the pools run."""
         ctx = self._call(options, progress)
         if isinstance(container, str):
             _check_container_name(container)
-        # imported on use: these modules depend on much of the package
-        operation = cast(_Operation, importlib.import_module(f"swiftsvc.ops.{name}"))
-        operation.validate(ctx, container, objects)
-        return self._owned(ctx.stream.run(operation.plan(ctx, container, objects)))
+        validate(ctx, container, objects)
+        return self._owned(ctx.stream.run(plan(ctx, container, objects)))
 
     def _owned(self, results: Iterator[T]) -> Generator[T, None, None]:
         """``results``, keeping this Service alive while they are consumed:
@@ -391,7 +391,9 @@ class Service:
         progress: Subscriber | None = None,
     ) -> Generator[UploadResult, None, None]:
         """Upload paths, directories or ``UploadObject`` items (docs/COMPAT.md)."""
-        stream = self._delegate("upload", container, objects, options, progress)
+        stream = self._delegate(
+            upload_op.validate, upload_op.plan, container, objects, options, progress
+        )
         return cast("Generator[UploadResult, None, None]", stream)
 
     def download(
@@ -403,7 +405,9 @@ class Service:
         progress: Subscriber | None = None,
     ) -> Generator[DownloadObjectResult, None, None]:
         """Download objects, a container, or (with ``yes_all``) the account."""
-        stream = self._delegate("download", container, objects, options, progress)
+        stream = self._delegate(
+            download_op.validate, download_op.plan, container, objects, options, progress
+        )
         return cast("Generator[DownloadObjectResult, None, None]", stream)
 
     def delete(
@@ -415,7 +419,9 @@ class Service:
         progress: Subscriber | None = None,
     ) -> Generator[DeleteResult, None, None]:
         """Delete objects, a container, or (with ``yes_all``) the account."""
-        stream = self._delegate("delete", container, objects, options, progress)
+        stream = self._delegate(
+            delete_op.validate, delete_op.plan, container, objects, options, progress
+        )
         return cast("Generator[DeleteResult, None, None]", stream)
 
     def copy(
@@ -427,7 +433,9 @@ class Service:
         progress: Subscriber | None = None,
     ) -> Generator[CopyResult, None, None]:
         """Copy objects (names or ``CopyObject`` items) to ``destination``."""
-        stream = self._delegate("copy", container, objects, options, progress)
+        stream = self._delegate(
+            copy_op.validate, copy_op.plan, container, objects, options, progress
+        )
         return cast("Generator[CopyResult, None, None]", stream)
 
     def capabilities(
@@ -443,7 +451,7 @@ class Service:
 
     def batch(self, options: CallOptions = None) -> Batch:
         """Queue small uploads and deletes, sent in the fewest requests on leaving the block."""
-        from swiftsvc.batch import Batch
+        from swiftsvc.ops.batch import Batch
 
         self._call(options)  # check the options now
         return Batch(lambda: self._call(options))

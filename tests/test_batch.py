@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 
 from swiftsvc import Service
-from swiftsvc.ops import batch as batch_ops
+from swiftsvc.ops.upload import archive as batch_ops
 from swiftsvc.testing import FaultProxy, LocalSwift
 from swiftsvc.testing.pytest_plugin import SMALL_BULK_DELETES, SMALL_BULK_FAILED_EXTRACTIONS
 

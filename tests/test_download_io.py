@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from swiftsvc._download_io import (
+from swiftsvc.ops.download.local import (
     TEMP_SUFFIX,
     Part,
     StreamVerifier,

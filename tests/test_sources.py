@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from swiftsvc.errors import SwiftError
-from swiftsvc.sources import (
+from swiftsvc.ops.upload.sources import (
     SourceKind,
     check_path,
     object_name_for_path,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from swiftsvc._tar import Archive, MemberChanged, TarMember
+from swiftsvc.ops.upload.tar import Archive, MemberChanged, TarMember
 
 
 def test_stream_is_a_valid_tar_of_exact_length(tmp_path: Path) -> None:

@@ -386,8 +386,8 @@ def _capabilities_need_credentials(args: argparse.Namespace) -> bool:
 
 def run_auth(svc: Service, args: argparse.Namespace, out: Output) -> None:
     """Shell exports of the storage URL and token: the one place a token is printed."""
-    from swiftsvc import cli_utils
     from swiftsvc.auth import build_authenticator
+    from swiftsvc.cli import utils as cli_utils
     from swiftsvc.options import Options
 
     # the Service keeps its token to itself, so authenticate here the way it

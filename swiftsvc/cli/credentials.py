@@ -16,10 +16,10 @@ import os
 import re
 from collections.abc import Mapping
 
-from swiftsvc import cli_utils
 from swiftsvc.auth.factory import choose_scheme
 from swiftsvc.auth.keystone import keystone_parameters, missing_parameters
 from swiftsvc.auth.v1 import SCHEME as V1
+from swiftsvc.cli import utils as cli_utils
 from swiftsvc.errors import AuthError, OptionError
 from swiftsvc.options import ENVIRONMENT, Options
 

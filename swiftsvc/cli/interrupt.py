@@ -25,7 +25,7 @@ from swiftsvc.cli.commands import upload_sources
 from swiftsvc.cli.output import Landed, Output
 from swiftsvc.cli.progress import InProgress, Snapshot, human_bytes
 from swiftsvc.objects import UploadObject
-from swiftsvc.sources import object_name_for_path, upload_items
+from swiftsvc.ops.upload.sources import object_name_for_path, upload_items
 
 # bounds of the count of files not walked yet, after the interrupt
 COUNT_LIMIT = 100_000

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from swiftsvc import __version__, cli_utils
+from swiftsvc import __version__
+from swiftsvc.cli import utils as cli_utils
 
 PROG = "swiftsvc"
 _DESCRIPTION = "Command-line interface to OpenStack Swift, on the swiftsvc library."

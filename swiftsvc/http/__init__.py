@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from swiftsvc.http.connection import Connection, endpoint_path, info_url
+from swiftsvc.http.connection import Connection
 from swiftsvc.http.response import Attempt, Response, StreamedResponse, response_dict
 from swiftsvc.http.retry import RetryPolicy, parse_retry_after
 from swiftsvc.http.transport import Transport
+from swiftsvc.http.urls import endpoint_path, info_url
 from swiftsvc.options import Options
 
 if TYPE_CHECKING:

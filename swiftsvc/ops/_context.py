@@ -13,7 +13,8 @@ from swiftsvc.objects import name_length_problem
 from swiftsvc.options import Options
 
 if TYPE_CHECKING:
-    from swiftsvc.http.connection import CallPolicy, Connection
+    from swiftsvc.http.connection import Connection
+    from swiftsvc.http.requester import CallPolicy
 
 R = TypeVar("R")
 

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 from swiftsvc import results
 from swiftsvc.errors import AuthError, ClientException, SwiftError
-from swiftsvc.http.response import Response
 from swiftsvc.results import CapabilitiesResult
 
 if TYPE_CHECKING:
@@ -82,7 +81,6 @@ class CapabilitiesCache:
                 raise
             except ClientException as error:
                 raise _capabilities_error(error) from None
-            assert isinstance(response, Response)
             try:
                 info = parse_info(response.body)
             except ValueError as error:

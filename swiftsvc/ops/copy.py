@@ -32,9 +32,9 @@ from swiftsvc import results
 from swiftsvc._pools import Job
 from swiftsvc.errors import SwiftError
 from swiftsvc.objects import CopyObject, copy_destination, iter_named
+from swiftsvc.ops.containers import create_container_job
 from swiftsvc.ops.large_objects import parse_manifest_path
 from swiftsvc.ops.post import object_post_headers
-from swiftsvc.ops.upload import create_container_job
 from swiftsvc.options import Options
 from swiftsvc.results import CopyObjectResult
 

@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from swiftsvc import results
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.ops.listing import iter_container_pages
 from swiftsvc.options import Options
+from swiftsvc.results import DeleteSegmentResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -131,7 +133,7 @@ def slo_entries(
     if version_id is not None:
         query["version-id"] = version_id
     response = conn.request("GET", container, obj, query=query)
-    return parse_slo_manifest(response.body)  # type: ignore[union-attr]
+    return parse_slo_manifest(response.body)
 
 
 def iter_dlo_segments(
@@ -191,3 +193,15 @@ def manifest_segments(
         (ref.container, ref.obj)
         for ref in manifest_entries(conn, container, obj, headers, version_id=version_id)
     ]
+
+
+def delete_segment_job(conn: Connection, container: str, obj: str) -> DeleteSegmentResult:
+    """Job (segment pool): delete one segment; one already gone counts as deleted."""
+    try:
+        response = conn.delete_object(container, obj)
+    except ClientException as error:
+        if error.http_status != 404:
+            raise
+        return results.delete_segment(container=container, object=obj,
+                                           history=error.attempts)
+    return results.delete_segment(container=container, object=obj, response=response)

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from swiftsvc import results
 from swiftsvc._pools import POLL_INTERVAL, Cancelled, CancelScope
-from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.errors import ClientException
+from swiftsvc.ops._not_found import not_found
 from swiftsvc.options import Options
 from swiftsvc.results import ListAccountPartResult, ListContainerPartResult, ListResult
 
@@ -76,9 +77,7 @@ def iter_container_pages(
             )
         except ClientException as error:
             if error.http_status == 404:
-                raise SwiftError(
-                    f"Container {container!r} not found", container=container, exc=error
-                ) from error
+                raise not_found(error, container) from error
             raise
         if not page:
             return
@@ -111,7 +110,7 @@ def iter_account_pages(
             )
         except ClientException as error:
             if error.http_status == 404:
-                raise SwiftError("Account not found", exc=error) from error
+                raise not_found(error) from error
             raise
         if not page:
             return

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results
 from swiftsvc._pools import Job
-from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.errors import ClientException
 from swiftsvc.objects import PostObject
+from swiftsvc.ops._not_found import not_found
 from swiftsvc.options import Header, Options
 from swiftsvc.results import PostAccountResult, PostContainerResult, PostObjectResult
 
@@ -67,7 +68,7 @@ def post_account(conn: Connection, options: Options) -> PostAccountResult:
         response = conn.post_account(headers)
     except ClientException as error:
         if error.http_status == 404:
-            raise SwiftError("Account not found", exc=error) from error
+            raise not_found(error) from error
         return results.post_account(headers=headers, error=error)
     return results.post_account(headers=headers, response=response)
 
@@ -84,9 +85,7 @@ def post_container(conn: Connection, container: str, options: Options) -> PostCo
             response = conn.put_container(container, headers)
     except ClientException as error:
         if error.http_status == 404:
-            raise SwiftError(
-                f"Container {container!r} not found", container=container, exc=error
-            ) from error
+            raise not_found(error, container) from error
         return results.post_container(container=container, headers=headers, error=error)
     return results.post_container(container=container, headers=headers, response=response)
 

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from swiftsvc import results
 from swiftsvc._pools import Job
-from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.errors import ClientException
+from swiftsvc.ops._not_found import not_found
 from swiftsvc.options import Options
 from swiftsvc.results import Item, StatAccountResult, StatContainerResult, StatObjectResult
 
@@ -144,7 +145,7 @@ def stat_account(conn: Connection, options: Options) -> StatAccountResult:
         response = conn.head_account(headers=dict(options.header) or None)
     except ClientException as error:
         if error.http_status == 404:
-            raise SwiftError("Account not found", exc=error) from error
+            raise not_found(error) from error
         return results.stat_account(items=[], headers={}, error=error)
     headers = end_to_end(response.headers)
     items = [*_where(options, conn.storage_url),
@@ -158,9 +159,7 @@ def stat_container(conn: Connection, container: str, options: Options) -> StatCo
         response = conn.head_container(container, headers=dict(options.header) or None)
     except ClientException as error:
         if error.http_status == 404:
-            raise SwiftError(
-                f"Container {container!r} not found", container=container, exc=error
-            ) from error
+            raise not_found(error, container) from error
         return results.stat_container(container=container, items=[], headers={}, error=error)
     headers = end_to_end(response.headers)
     items = [*_where(options, f"{conn.storage_url}/{container}", "URL"), *container_items(

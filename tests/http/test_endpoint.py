@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from swiftsvc.http.connection import endpoint_path, info_url, query_string
+from swiftsvc.http.urls import endpoint_path, info_url, query_string
 
 STORAGE = "http://127.0.0.1:8080/v1/AUTH_test"
 

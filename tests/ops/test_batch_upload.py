@@ -1,4 +1,7 @@
-"""``upload(options={'batch': True})`` and the pure planning of batches (swiftsvc.ops.batch)."""
+"""``upload(options={'batch': True})`` and the pure planning of batches.
+
+The code: swiftsvc.ops.upload.archive.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +17,19 @@ import pytest
 from _uploads import all_succeeded, of, upload, write
 
 from swiftsvc import Service
-from swiftsvc._tar import TarMember
-from swiftsvc.ops import batch as batch_ops
-from swiftsvc.ops.batch import (
+from swiftsvc.ops.upload import archive as batch_ops
+from swiftsvc.ops.upload.archive import (
     BatchLimits,
     batch_eligible,
     batch_limits,
     group,
     parse_bulk_response,
 )
-from swiftsvc.ops.remote_objects import UNKNOWN, Existing, RemoteKind, RemoteObject
-from swiftsvc.ops.upload_common import UploadTask
+from swiftsvc.ops.upload.common import UploadTask
+from swiftsvc.ops.upload.remote import UNKNOWN, Existing, RemoteKind, RemoteObject
+from swiftsvc.ops.upload.sources import SourceKind, UploadItem
+from swiftsvc.ops.upload.tar import TarMember
 from swiftsvc.options import Options
-from swiftsvc.sources import SourceKind, UploadItem
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 REPO = str(Path(__file__).resolve().parents[2])

@@ -8,15 +8,14 @@ from urllib.parse import unquote
 
 import pytest
 
-from swiftsvc.ops.bulk import (
-    bulk_delete_limit,
-    chunked,
+from swiftsvc.ops.bulk_answers import (
     item_errors,
     parse_bulk_delete_response,
     quote_path,
     request_body,
     status_code,
 )
+from swiftsvc.ops.delete.bulk import bulk_delete_limit, chunked
 
 
 def test_limit_comes_from_capabilities() -> None:

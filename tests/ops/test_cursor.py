@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from swiftsvc.ops._cursor import ListingCursor, marker_before
+from swiftsvc.ops.upload.cursor import ListingCursor, marker_before
 
 
 class FakeListing:

@@ -16,9 +16,9 @@ from _results import every
 from _seed import Seed
 
 from swiftsvc import DeleteObject, Service, SwiftError
-from swiftsvc.ops.delete import Route, inspect_batch, inspect_groups, route, use_bulk
-from swiftsvc.ops.delete_jobs import Kind, Target
-from swiftsvc.ops.delete_targets import classify, listing_range, with_listing
+from swiftsvc.ops.delete.jobs import Kind, Target
+from swiftsvc.ops.delete.planner import Route, inspect_batch, inspect_groups, route, use_bulk
+from swiftsvc.ops.delete.targets import classify, listing_range, with_listing
 from swiftsvc.options import Options
 from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift

@@ -14,8 +14,8 @@ from _results import skipped_identical
 from _seed import Seed
 
 from swiftsvc import Service, SwiftError
-from swiftsvc._download_io import TEMP_SUFFIX, UnsafePath
 from swiftsvc.events import Event, EventKind
+from swiftsvc.ops.download.local import TEMP_SUFFIX, UnsafePath
 from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 

@@ -13,7 +13,7 @@ import pytest
 from _seed import Seed
 
 from swiftsvc import ClientException, Service, SwiftError
-from swiftsvc._download_io import TEMP_SUFFIX, VerificationError
+from swiftsvc.ops.download.local import TEMP_SUFFIX, VerificationError
 from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 

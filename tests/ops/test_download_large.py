@@ -16,7 +16,7 @@ from _results import skipped_identical
 from _seed import Seed
 
 from swiftsvc import Service
-from swiftsvc._download_io import TEMP_SUFFIX, VerificationError
+from swiftsvc.ops.download.local import TEMP_SUFFIX, VerificationError
 from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy
 

@@ -18,12 +18,12 @@ from _large import connection, put_slo
 from _seed import Seed
 
 from swiftsvc import Service
-from swiftsvc._download_io import TEMP_SUFFIX, VerificationError
 from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
 from swiftsvc.auth import build_authenticator
 from swiftsvc.events import Event, EventKind, EventSink
 from swiftsvc.http import Connection, connection_factory
-from swiftsvc.ops.download_job import PIECE_MIN, Item, Settings, download_object
+from swiftsvc.ops.download.job import PIECE_MIN, Item, Settings, download_object
+from swiftsvc.ops.download.local import TEMP_SUFFIX, VerificationError
 from swiftsvc.options import Options
 from swiftsvc.testing import FaultProxy
 

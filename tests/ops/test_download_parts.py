@@ -9,9 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from swiftsvc._download_io import Part
 from swiftsvc.http.response import Attempt
-from swiftsvc.ops.download_body import (
+from swiftsvc.ops.download.body import (
     ByteWindow,
     DownloadInterrupted,
     GetRequest,
@@ -19,7 +18,7 @@ from swiftsvc.ops.download_body import (
     byte_window,
     resume_range,
 )
-from swiftsvc.ops.download_large import (
+from swiftsvc.ops.download.large import (
     ManifestError,
     listing_etag,
     manifest_etag,
@@ -28,6 +27,7 @@ from swiftsvc.ops.download_large import (
     slice_parts,
     split_manifest_header,
 )
+from swiftsvc.ops.download.local import Part
 
 
 def md5(data: bytes) -> str:

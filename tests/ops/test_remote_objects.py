@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from swiftsvc.ops.large_objects import SegmentRef
-from swiftsvc.ops.remote_objects import (
+from swiftsvc.ops.upload.remote import (
     UNKNOWN,
     RemoteKind,
     RemoteObject,

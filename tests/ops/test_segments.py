@@ -7,7 +7,7 @@ import json
 import pytest
 
 from swiftsvc.ops.large_objects import SegmentRef
-from swiftsvc.ops.segments import (
+from swiftsvc.ops.upload.segments import (
     SegmentDone,
     UploadMode,
     existing_segments,

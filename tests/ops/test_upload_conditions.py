@@ -1,5 +1,5 @@
 """Safe writes on the real cluster: ``If-None-Match: *`` and ``If-Match: <etag>`` given
-in the ``header`` option (swiftsvc.ops.upload_conditions).
+in the ``header`` option (swiftsvc.ops.upload.conditions).
 
 Swift enforces ``If-None-Match: *`` on a PUT itself and ignores ``If-Match``
 (checked here too, so the day it changes a test says so); either way a
@@ -23,7 +23,7 @@ from _seed import Seed
 from _uploads import Result, all_succeeded, of, one, upload, write
 
 from swiftsvc import OptionError, Service, UploadObject
-from swiftsvc.ops.upload_conditions import WriteConditions, write_conditions
+from swiftsvc.ops.upload.conditions import WriteConditions, write_conditions
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 SEG = 64 * 1024

@@ -28,10 +28,10 @@ from typing import Any
 import pytest
 import requests
 
-import swiftsvc.ops.upload  # noqa: F401  (imported now: the user "nobody" may not read it)
+import swiftsvc.ops.upload.planner  # noqa: F401  (imported now: the user "nobody" may not read it)
 from swiftsvc import CopyObject, Service, SwiftError, UploadObject
 from swiftsvc.errors import OptionError
-from swiftsvc.sources import SourceKind, upload_items
+from swiftsvc.ops.upload.sources import SourceKind, upload_items
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 LONG = "BAD-" + "n" * 1100  # over Swift's max_object_name_length (1024)

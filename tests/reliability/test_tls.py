@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from swiftsvc import Service, SwiftError
-from swiftsvc.cli_utils import add_parser_options, service_options
+from swiftsvc.cli.utils import add_parser_options, service_options
 from swiftsvc.errors import ClientException
 from swiftsvc.testing import LocalSwift
 from swiftsvc.testing.tls import HTTPSFront

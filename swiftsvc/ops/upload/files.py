@@ -1,8 +1,10 @@
-"""Object jobs for local files and pseudo-directory markers (planning: :mod:`swiftsvc.ops.upload`).
+"""Object jobs for local files and pseudo-directory markers.
+
+Planned by :mod:`swiftsvc.ops.upload.planner`.
 
 A file job learns what it would overwrite (the planner's listing, or a HEAD
 when a decision needs one), decides whether to skip (``skip_identical``,
-``changed``), uploads plainly or in segments (:mod:`swiftsvc.ops.upload_large`)
+``changed``), uploads plainly or in segments (:mod:`swiftsvc.ops.upload.large`)
 and finally deletes the overwritten large object's segments the new object
 does not use.
 """
@@ -22,22 +24,7 @@ from swiftsvc._hashing import (
 )
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.ops.large_objects import SegmentRef, manifest_entries
-from swiftsvc.ops.remote_objects import (
-    DIRECTORY_CONTENT_TYPE,
-    RemoteObject,
-    cleanup_needed,
-    identical_ranges,
-    is_dir_marker,
-    unchanged,
-)
-from swiftsvc.ops.segments import (
-    UploadMode,
-    mtime_value,
-    segments_to_delete,
-    too_large_message,
-    upload_mode,
-)
-from swiftsvc.ops.upload_common import (
+from swiftsvc.ops.upload.common import (
     UploadTask,
     large_target,
     learn_remote,
@@ -47,8 +34,23 @@ from swiftsvc.ops.upload_common import (
     object_result,
     os_error,
 )
-from swiftsvc.ops.upload_conditions import check_before_write, explained, write_conditions
-from swiftsvc.ops.upload_large import checked_etag, delete_segments, upload_file_segments
+from swiftsvc.ops.upload.conditions import check_before_write, explained, write_conditions
+from swiftsvc.ops.upload.large import checked_etag, delete_segments, upload_file_segments
+from swiftsvc.ops.upload.remote import (
+    DIRECTORY_CONTENT_TYPE,
+    RemoteObject,
+    cleanup_needed,
+    identical_ranges,
+    is_dir_marker,
+    unchanged,
+)
+from swiftsvc.ops.upload.segments import (
+    UploadMode,
+    mtime_value,
+    segments_to_delete,
+    too_large_message,
+    upload_mode,
+)
 from swiftsvc.results import Action, CreateDirMarkerResult, Status, UploadObjectResult
 
 if TYPE_CHECKING:

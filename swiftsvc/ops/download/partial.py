@@ -2,7 +2,7 @@
 
 A download that fails in the process cleans up after itself; one killed
 outright (``kill -9``, a power cut) cannot. Its bytes stay in the target's
-part file (:func:`swiftsvc._download_io.part_path`, one name per target) and
+part file (:func:`swiftsvc.ops.download.local.part_path`, one name per target) and
 its *state file* beside it says what they are a part of: container, object,
 version, kind (plain, SLO, DLO), ETag and size, written before the first
 byte. The next download of that target claims the part file
@@ -37,8 +37,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from swiftsvc._download_io import Part, TempTarget, part_path, remove_stale_parts
-from swiftsvc.ops.download_large import Piece, plan_pieces
+from swiftsvc.ops.download.large import Piece, plan_pieces
+from swiftsvc.ops.download.local import Part, TempTarget, part_path, remove_stale_parts
 
 log = logging.getLogger(__name__)
 

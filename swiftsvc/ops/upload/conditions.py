@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from swiftsvc.errors import ClientException, OptionError, SwiftError
-from swiftsvc.ops.remote_objects import Existing, RemoteObject
+from swiftsvc.ops.upload.remote import Existing, RemoteObject
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection

@@ -1,10 +1,10 @@
 """A large object fetched as ranged GETs of its pieces, in parallel.
 
 An SLO's pieces (whole segments, planned by
-:func:`swiftsvc.ops.download_large.plan_pieces`) are fetched by the job's
+:func:`swiftsvc.ops.download.large.plan_pieces`) are fetched by the job's
 own thread and by helpers on the segment pool, each piece verified and
 written at its offset in the temporary file, each resumed on its own like
-any body (:class:`~swiftsvc.ops.download_body.ResumableBody`).
+any body (:class:`~swiftsvc.ops.download.body.ResumableBody`).
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ from concurrent import futures
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from swiftsvc._download_io import StreamVerifier, TempTarget
 from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
 from swiftsvc.errors import ClientException
 from swiftsvc.http.response import Attempt, StreamedResponse
-from swiftsvc.ops.download_body import (
+from swiftsvc.ops.download.body import (
     ByteWindow,
     DownloadInterrupted,
     GetRequest,
     ResumableBody,
     byte_window,
 )
-from swiftsvc.ops.download_large import Piece
+from swiftsvc.ops.download.large import Piece
+from swiftsvc.ops.download.local import StreamVerifier, TempTarget
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection

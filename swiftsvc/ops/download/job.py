@@ -1,4 +1,6 @@
-"""The download job: one object fetched, verified and landed (see :mod:`swiftsvc.ops.download`).
+"""The download job: one object fetched, verified and landed.
+
+Planned by :mod:`swiftsvc.ops.download.planner`.
 
 :func:`download_object` runs on an object_dd worker with that worker's
 connection and returns exactly one ``download_object`` result.
@@ -13,7 +15,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from swiftsvc import results
-from swiftsvc._download_io import (
+from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
+from swiftsvc.errors import ClientException, SwiftError
+from swiftsvc.events import EventSink
+from swiftsvc.http.response import Attempt, StreamedResponse
+from swiftsvc.ops.download.body import GetRequest, ResumableBody
+from swiftsvc.ops.download.large import (
+    LargeObject,
+    Piece,
+    dlo_parts,
+    parse_manifest,
+    plan_pieces,
+    read_limited,
+    slo_parts,
+)
+from swiftsvc.ops.download.local import (
     Part,
     StreamVerifier,
     TempTarget,
@@ -27,21 +43,7 @@ from swiftsvc._download_io import (
     relative_path,
     strip_etag,
 )
-from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
-from swiftsvc.errors import ClientException, SwiftError
-from swiftsvc.events import EventSink
-from swiftsvc.http.response import Attempt, StreamedResponse
-from swiftsvc.ops.download_body import GetRequest, ResumableBody
-from swiftsvc.ops.download_large import (
-    LargeObject,
-    Piece,
-    dlo_parts,
-    parse_manifest,
-    plan_pieces,
-    read_limited,
-    slo_parts,
-)
-from swiftsvc.ops.download_partial import (
+from swiftsvc.ops.download.partial import (
     RESUME_MIN,
     Identity,
     Partial,
@@ -50,7 +52,7 @@ from swiftsvc.ops.download_partial import (
     remaining_pieces,
     verified_prefix,
 )
-from swiftsvc.ops.download_pieces import PieceFetcher
+from swiftsvc.ops.download.pieces import PieceFetcher
 from swiftsvc.options import Options
 from swiftsvc.results import Action, DownloadObjectResult, Status, error_attempts
 
@@ -146,7 +148,7 @@ class _Download:
         self.where = f"{item.container}/{item.obj}"
         # out_file '-': the result whose read_length grows as contents are read
         self.streamed: DownloadObjectResult | None = None
-        # the part file (see download_partial), held from claim to commit
+        # the part file (see ops/download/partial.py), held from claim to commit
         self.partial: Partial | None = None
         self.allow_resume = True
         self.resumed_from = 0  # bytes kept from a killed run's part file
@@ -253,7 +255,7 @@ class _Download:
                       as_dir=self._as_dir(target, response))
         return self._result()
 
-    # -- resuming what a killed run left (see download_partial) -----------
+    # -- resuming what a killed run left (see ops/download/partial.py) -----------
 
     def _identity(self, kind: str, etag: str, size: int) -> Identity:
         item = self.item

@@ -4,7 +4,7 @@ The facts come from a container listing entry (:func:`remote_from_listing`)
 or HEAD headers (:func:`remote_from_headers`); :func:`needs_head` says when a
 listing is not enough. Skips (``changed``, ``skip_identical``) and the
 cleanup of an overwritten large object's segments are decided here; the
-jobs in :mod:`swiftsvc.ops.upload_files` act on the answers.
+jobs in :mod:`swiftsvc.ops.upload.files` act on the answers.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ What is deleted how:
   result, or, on a cluster with bulk delete and more than
   ``2 * object_dd_threads`` objects (python-swiftclient's rule), one
   ``bulk_delete`` result per request of up to ``max_deletes_per_request``
-  objects (see :mod:`swiftsvc.ops.bulk` for its keys).
+  objects (see :mod:`swiftsvc.ops.delete.bulk` for its keys).
 - **A container**: its objects, listed lazily page by page, the same way;
   then the container itself (``delete_container``) once every object job
   has ended, unless ``prefix`` limited the delete to some objects.
@@ -26,12 +26,12 @@ one bulk request, and a real DLO loses its manifest, then its segments
 so a failure midway leaves orphaned segments (reported), never an object
 that reads truncated. Named objects have no listing entry: their container
 is listed over the range of the names (a few pages at most, see
-:mod:`swiftsvc.ops.delete_targets`); names beyond are HEADed like possible
+:mod:`swiftsvc.ops.delete.targets`); names beyond are HEADed like possible
 DLOs. With ``leave_segments`` every object goes to bulk. The price of
 correctness is a HEAD per empty object (python-swiftclient HEADs every
 object it deletes one by one), except when a whole container goes and no
 other container of the account holds objects
-(:class:`~swiftsvc.ops.delete_targets.LoneContainer`): then a DLO's segments
+(:class:`~swiftsvc.ops.delete.targets.LoneContainer`): then a DLO's segments
 can only be in that container, deleted with it, and its empty objects go
 to bulk unHEADed. Only empty objects are taken for possible DLOs: Swift
 lets a non-empty object carry ``X-Object-Manifest`` too (a PUT with a body,
@@ -64,8 +64,8 @@ from swiftsvc import results as result_types
 from swiftsvc._pools import Cancelled, Job
 from swiftsvc.errors import SwiftError
 from swiftsvc.objects import DeleteObject, iter_named
-from swiftsvc.ops.bulk import PARALLEL_CHUNK, bulk_delete_chunk, bulk_delete_job, chunked
-from swiftsvc.ops.delete_jobs import (
+from swiftsvc.ops.delete.bulk import PARALLEL_CHUNK, bulk_delete_chunk, bulk_delete_job, chunked
+from swiftsvc.ops.delete.jobs import (
     Kind,
     Outstanding,
     Target,
@@ -74,7 +74,7 @@ from swiftsvc.ops.delete_jobs import (
     inspect_then_delete_job,
     needs_head,
 )
-from swiftsvc.ops.delete_targets import (
+from swiftsvc.ops.delete.targets import (
     ListedTargets,
     LoneContainer,
     named_targets,

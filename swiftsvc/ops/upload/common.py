@@ -1,27 +1,31 @@
 """What the object jobs of an upload share: the task, its headers, results, remote facts.
 
-The jobs themselves are in :mod:`swiftsvc.ops.upload_files` (local files and
-pseudo-directory markers) and :mod:`swiftsvc.ops.upload_stream` (file-like
-objects); :mod:`swiftsvc.ops.upload` plans them.
+The jobs themselves are in :mod:`swiftsvc.ops.upload.files` (local files and
+pseudo-directory markers) and :mod:`swiftsvc.ops.upload.stream` (file-like
+objects); :mod:`swiftsvc.ops.upload.planner` plans them.
 """
 
 from __future__ import annotations
 
 import errno
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results
 from swiftsvc._hashing import FileState
+from swiftsvc._pools import POLL_INTERVAL, CancelScope
 from swiftsvc.errors import ClientException, SwiftError
-from swiftsvc.ops.remote_objects import (
+from swiftsvc.ops.upload.conditions import WriteConditions, manifest_check, without_conditions
+from swiftsvc.ops.upload.large import LargeTarget
+from swiftsvc.ops.upload.remote import (
     Existing,
     RemoteObject,
     needs_head,
     remote_from_headers,
 )
-from swiftsvc.ops.segments import (
+from swiftsvc.ops.upload.segments import (
     SEGMENT_CONTENT_TYPE,
     manifest_count_problem,
     max_file_size,
@@ -29,16 +33,27 @@ from swiftsvc.ops.segments import (
     segment_layout,
     segment_size_problem,
 )
-from swiftsvc.ops.upload_conditions import WriteConditions, manifest_check, without_conditions
-from swiftsvc.ops.upload_large import LargeTarget
+from swiftsvc.ops.upload.sources import UploadItem
 from swiftsvc.options import Options
 from swiftsvc.results import CreateDirMarkerResult, Status, UploadObjectResult
-from swiftsvc.sources import UploadItem
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
     from swiftsvc.ops._context import CallContext
-    from swiftsvc.ops.upload_stream import StreamBudget
+
+
+class StreamBudget:
+    """How many stream segment buffers one call may hold at once."""
+
+    def __init__(self, slots: int) -> None:
+        self._slots = threading.Semaphore(slots)
+
+    def acquire(self, scope: CancelScope) -> None:
+        while not self._slots.acquire(timeout=POLL_INTERVAL):
+            scope.check()
+
+    def release(self) -> None:
+        self._slots.release()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Pure decisions of uploads: segment plans and names, manifests, skips, cleanup.
 
 Nothing here does I/O, so all of it is unit-tested without a cluster or
-threads; :mod:`swiftsvc.ops.upload` and :mod:`swiftsvc.ops.upload_large` act
+threads; :mod:`swiftsvc.ops.upload.planner` and :mod:`swiftsvc.ops.upload.large` act
 on what these functions decide.
 
 Segment names follow python-swiftclient (docs/COMPAT.md §6), so either tool can resume,

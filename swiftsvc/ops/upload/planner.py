@@ -2,13 +2,13 @@
 
 :func:`plan` is a generator the result stream consumes as the pools take
 work: it creates the containers first (their ``create_container`` results
-lead the stream), then walks the sources (:mod:`swiftsvc.sources`) and
+lead the stream), then walks the sources (:mod:`swiftsvc.ops.upload.sources`) and
 yields one object job per item, so an upload of a million files holds
 neither the items nor their results in memory.
 
 Speed: python-swiftclient HEADs every object before uploading it. Here,
 for a directory, one paged container listing (merged with the sorted walk,
-see :mod:`swiftsvc.ops._cursor`) tells which objects exist, with their size,
+see :mod:`swiftsvc.ops.upload.cursor`) tells which objects exist, with their size,
 MD5 and whether they are SLO manifests; a job HEADs only when the listing
 cannot answer (``changed`` with equal sizes, zero-byte entries that may be
 DLO manifests). Sources given one by one are HEADed by their job, and only
@@ -16,11 +16,11 @@ when an option needs to know (``changed``, ``skip_identical``, or the
 cleanup of an overwritten manifest's segments, i.e. unless
 ``leave_segments``).
 
-The object jobs are in :mod:`swiftsvc.ops.upload_files` and
-:mod:`swiftsvc.ops.upload_stream` (chosen by the item's kind, see
-:data:`STRATEGIES`), segmented uploads in :mod:`swiftsvc.ops.upload_large`;
-the decisions in :mod:`swiftsvc.ops.segments` and
-:mod:`swiftsvc.ops.remote_objects`.
+The object jobs are in :mod:`swiftsvc.ops.upload.files` and
+:mod:`swiftsvc.ops.upload.stream` (chosen by the item's kind, see
+:data:`STRATEGIES`), segmented uploads in :mod:`swiftsvc.ops.upload.large`;
+the decisions in :mod:`swiftsvc.ops.upload.segments` and
+:mod:`swiftsvc.ops.upload.remote`.
 """
 
 from __future__ import annotations
@@ -35,34 +35,40 @@ from swiftsvc._pools import Cancelled, Job
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import UploadObject
 from swiftsvc.ops._context import max_object_name_length
-from swiftsvc.ops._cursor import ListingCursor
-from swiftsvc.ops.batch import UploadBatcher, batch_limits
-from swiftsvc.ops.remote_objects import UNKNOWN, Existing, remote_from_listing, wants_remote
-from swiftsvc.ops.segments import (
+from swiftsvc.ops.containers import create_container_job
+from swiftsvc.ops.upload.archive import UploadBatcher, batch_limits
+from swiftsvc.ops.upload.common import (
+    CallShared,
+    StreamBudget,
+    UploadTask,
+    marker_result,
+    object_result,
+)
+from swiftsvc.ops.upload.conditions import write_conditions
+from swiftsvc.ops.upload.cursor import ListingCursor
+from swiftsvc.ops.upload.files import create_dir_marker, upload_file
+from swiftsvc.ops.upload.remote import UNKNOWN, Existing, remote_from_listing, wants_remote
+from swiftsvc.ops.upload.segments import (
     max_file_size,
     resolve_use_slo,
     segment_container_name,
     segment_size_problem,
     split_container,
 )
-from swiftsvc.ops.upload_common import CallShared, UploadTask, marker_result, object_result
-from swiftsvc.ops.upload_conditions import write_conditions
-from swiftsvc.ops.upload_files import create_dir_marker, upload_file
-from swiftsvc.ops.upload_stream import StreamBudget, upload_stream
+from swiftsvc.ops.upload.sources import SourceKind, object_name_for_path, upload_items
+from swiftsvc.ops.upload.stream import upload_stream
 from swiftsvc.options import Options
 from swiftsvc.results import (
     Action,
-    CreateContainerResult,
     CreateDirMarkerResult,
     UploadObjectResult,
 )
-from swiftsvc.sources import SourceKind, object_name_for_path, upload_items
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
     from swiftsvc.ops._context import CallContext
 
-__all__ = ["create_container_job", "plan", "upload_job", "validate"]
+__all__ = ["plan", "upload_job", "validate"]
 
 
 def validate(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]) -> None:
@@ -113,7 +119,7 @@ def plan(ctx: CallContext, container: str, objects: Iterable[str | UploadObject]
         ctx, container, call_options, created
     ):
         return
-    # ``batch``: small files share tar archives (see swiftsvc.ops.batch);
+    # ``batch``: small files share tar archives (see swiftsvc.ops.upload.archive);
     # without the bulk middleware every file keeps its own job
     limits = batch_limits(shared.capabilities) if call_options.batch else None
     batcher = UploadBatcher(ctx, container, call_options, limits) if limits else None
@@ -251,27 +257,6 @@ def _create_containers(
         except (Cancelled, CancelledError):
             return False
     return True
-
-
-def create_container_job(
-    conn: Connection, container: str, headers: Mapping[str, str], policy_source: str | None
-) -> CreateContainerResult:
-    """Job (container pool): PUT a container; with ``policy_source``, in that container's policy.
-
-    The result's ``headers`` are those given; None when the policy is
-    ``policy_source``'s, as in python-swiftclient.
-    """
-    sent = dict(headers)
-    reported = None if policy_source is not None else sent
-    try:
-        if policy_source is not None:
-            policy = conn.head_container(policy_source).headers.get("x-storage-policy")
-            if policy:
-                sent["X-Storage-Policy"] = policy
-        response = conn.put_container(container, sent or None)
-    except ClientException as error:
-        return results.create_container(container=container, headers=reported, error=error)
-    return results.create_container(container=container, headers=reported, response=response)
 
 
 # ----------------------------------------------------------------- listing

@@ -9,7 +9,7 @@ MD5 is checked against the ETag the server returns, and its
   segment left by an interrupted earlier run (same name, same size) whose
   MD5 matches the local range is reused instead of sent again (resume).
 - Streams: buffers read one segment at a time by
-  :class:`~swiftsvc.ops.upload_stream.SegmentReader`, whose budget bounds
+  :class:`~swiftsvc.ops.upload.stream.SegmentReader`, whose budget bounds
   the buffers alive at once (about ``segment_threads``), so a stream of any
   length uploads in bounded memory.
 
@@ -41,9 +41,8 @@ from swiftsvc._hashing import (
 from swiftsvc._pools import Cancelled
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.http.response import Response
-from swiftsvc.ops.delete_jobs import delete_segment_job
-from swiftsvc.ops.large_objects import iter_dlo_segments
-from swiftsvc.ops.segments import (
+from swiftsvc.ops.large_objects import delete_segment_job, iter_dlo_segments
+from swiftsvc.ops.upload.segments import (
     SegmentDone,
     SegmentLayout,
     existing_segments,
@@ -241,7 +240,7 @@ def upload_stream_segments(
 
     ``take`` returns the next buffer read from the stream (None at its end);
     ``release`` is called once per buffer when it is no longer needed (see
-    :class:`~swiftsvc.ops.upload_stream.SegmentReader`).
+    :class:`~swiftsvc.ops.upload.stream.SegmentReader`).
     """
     ledger = _Ledger()
     counter = iter(range(1 << 62))

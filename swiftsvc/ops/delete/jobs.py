@@ -1,4 +1,4 @@
-"""The jobs of ``Service.delete`` (planning: :mod:`swiftsvc.ops.delete`).
+"""The jobs of ``Service.delete`` (planning: :mod:`swiftsvc.ops.delete.planner`).
 
 :func:`delete_object_job` deletes one object (one version with
 ``version-id``), its large-object segments included unless
@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 from swiftsvc import results as result_types
 from swiftsvc._pools import POLL_INTERVAL, Cancelled, CancelScope, Job, JobOutput
 from swiftsvc.errors import ClientException
-from swiftsvc.ops.bulk import (
-    bulk_delete_job,
-    bulk_delete_limit,
-    chunked,
-    item_errors,
-    parse_bulk_delete_response,
+from swiftsvc.ops.bulk_answers import item_errors, parse_bulk_delete_response
+from swiftsvc.ops.delete.bulk import bulk_delete_job, bulk_delete_limit, chunked
+from swiftsvc.ops.large_objects import (
+    delete_segment_job,
+    is_slo,
+    iter_dlo_segments,
+    parse_dlo_manifest,
 )
-from swiftsvc.ops.large_objects import is_slo, iter_dlo_segments, parse_dlo_manifest
 from swiftsvc.options import Options
 from swiftsvc.results import (
     DeleteContainerResult,
@@ -200,18 +200,6 @@ def _slo_delete_problem(target: Target, body: bytes, attempts: Any) -> ClientExc
         http_reason=outcome.reason,
         attempts=attempts,
     )
-
-
-def delete_segment_job(conn: Connection, container: str, obj: str) -> DeleteSegmentResult:
-    """Job (segment pool): delete one segment; one already gone counts as deleted."""
-    try:
-        response = conn.delete_object(container, obj)
-    except ClientException as error:
-        if error.http_status != 404:
-            raise
-        return result_types.delete_segment(container=container, object=obj,
-                                           history=error.attempts)
-    return result_types.delete_segment(container=container, object=obj, response=response)
 
 
 def _delete_dlo_segments(conn: Connection, ctx: CallContext, manifest: str) -> bool:

@@ -4,7 +4,7 @@ python-swiftclient HEADs every object before uploading it. An upload of a
 directory asks the same questions of the whole directory instead, with one
 listing page per 10000 objects: :class:`ListingCursor` answers "is this name
 listed, and with what size, hash and type?" for names asked in increasing
-order (the order :func:`swiftsvc.sources.walk` produces them), holding one
+order (the order :func:`swiftsvc.ops.upload.sources.walk` produces them), holding one
 page in memory. Names asked out of order are still answered correctly, at
 the cost of another request.
 """

@@ -1,4 +1,4 @@
-"""Object jobs for file-like objects (planning: :mod:`swiftsvc.ops.upload`).
+"""Object jobs for file-like objects (planning: :mod:`swiftsvc.ops.upload.planner`).
 
 A seekable stream of known size no larger than a segment goes in one PUT
 that can be retried; anything else with ``segment_size`` (and ``use_slo``)
@@ -19,54 +19,40 @@ start, in whole seconds.
 from __future__ import annotations
 
 import io
-import threading
 import time
 from typing import IO, TYPE_CHECKING, Any
 
 from swiftsvc._hashing import HashingReader, md5_hex
-from swiftsvc._pools import POLL_INTERVAL, CancelScope
+from swiftsvc._pools import CancelScope
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.ops.large_objects import manifest_entries
-from swiftsvc.ops.remote_objects import cleanup_needed
-from swiftsvc.ops.segments import (
-    UploadMode,
-    mtime_value,
-    segments_to_delete,
-    too_large_message,
-    upload_mode,
-)
-from swiftsvc.ops.upload_common import (
+from swiftsvc.ops.upload.common import (
+    StreamBudget,
     UploadTask,
     large_target,
     learn_remote,
     object_headers,
     object_result,
 )
-from swiftsvc.ops.upload_conditions import (
+from swiftsvc.ops.upload.conditions import (
     WriteConditions,
     check_before_write,
     explained,
     write_conditions,
 )
-from swiftsvc.ops.upload_large import checked_etag, delete_segments, upload_stream_segments
+from swiftsvc.ops.upload.large import checked_etag, delete_segments, upload_stream_segments
+from swiftsvc.ops.upload.remote import cleanup_needed
+from swiftsvc.ops.upload.segments import (
+    UploadMode,
+    mtime_value,
+    segments_to_delete,
+    too_large_message,
+    upload_mode,
+)
 from swiftsvc.results import Action, Status, UploadObjectResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
-
-
-class StreamBudget:
-    """How many stream segment buffers one call may hold at once."""
-
-    def __init__(self, slots: int) -> None:
-        self._slots = threading.Semaphore(slots)
-
-    def acquire(self, scope: CancelScope) -> None:
-        while not self._slots.acquire(timeout=POLL_INTERVAL):
-            scope.check()
-
-    def release(self) -> None:
-        self._slots.release()
 
 
 def read_segment(stream: IO[bytes], size: int) -> bytes:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from swiftsvc import results as result_types
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import DeleteObject, iter_named
-from swiftsvc.ops.delete_jobs import Kind, Target
+from swiftsvc.ops.delete.jobs import Kind, Target
 from swiftsvc.ops.listing import iter_account_pages, iter_container_pages
 from swiftsvc.options import Options
 

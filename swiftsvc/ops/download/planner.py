@@ -2,18 +2,18 @@
 
 Planning (:func:`validate`, :func:`plan`) lists lazily in the consumer's
 thread and yields one job per object on the object_dd pool;
-:func:`~swiftsvc.ops.download_job.download_object` is that job. Per object:
+:func:`~swiftsvc.ops.download.job.download_object` is that job. Per object:
 
 1. One ``GET ?multipart-manifest=get``: for a plain object this *is* the
    download (the query means nothing to it), so small objects cost one
    request, no HEAD. For an SLO it returns the manifest, for a DLO its
    manifest object; those are then fetched whole, with their parts known
-   (:mod:`swiftsvc.ops.download_large`). A user ``Range`` skips the trick:
+   (:mod:`swiftsvc.ops.download.large`). A user ``Range`` skips the trick:
    ranged reads are checked by length only.
 2. The body streams into a temporary file next to the target while
-   :class:`~swiftsvc._download_io.StreamVerifier` checks length and MD5
+   :class:`~swiftsvc.ops.download.local.StreamVerifier` checks length and MD5
    (segment by segment for large objects); a dropped connection resumes
-   (:mod:`swiftsvc.ops.download_body`).
+   (:mod:`swiftsvc.ops.download.body`).
 3. Only verified data is renamed into place, with its ``X-Object-Meta-Mtime``.
 """
 
@@ -30,7 +30,7 @@ from swiftsvc import results
 from swiftsvc._pools import Job
 from swiftsvc.errors import SwiftError
 from swiftsvc.objects import iter_names
-from swiftsvc.ops.download_job import ACTION, STDOUT, Item, Settings, download_object
+from swiftsvc.ops.download.job import ACTION, STDOUT, Item, Settings, download_object
 from swiftsvc.ops.listing import iter_account_pages, iter_container_pages
 from swiftsvc.results import DownloadObjectResult, error_attempts
 

@@ -14,7 +14,7 @@ Three small pieces, none of which talks to Swift:
   temporary file is removed and the target was never touched. A resumable
   landing uses a name derived from the target's alone (:func:`part_path`), so
   that a run killed outright (``kill -9``, power loss: no clean-up ran) leaves
-  a file the next run finds and resumes (:mod:`swiftsvc.ops.download_partial`).
+  a file the next run finds and resumes (:mod:`swiftsvc.ops.download.partial`).
   Every temporary file is held under an exclusive ``flock`` while in use:
   a second download of the same target (in this process or another) falls
   back to a unique name, and :func:`remove_stale_parts` removes only files
@@ -41,7 +41,7 @@ from swiftsvc.errors import SwiftError
 # stand for folders
 DIR_MARKER_TYPES = frozenset({"application/directory", "text/directory"})
 TEMP_SUFFIX = ".swiftsvc-part"
-# beside a resumable part file: what it is a part of (see download_partial)
+# beside a resumable part file: what it is a part of (see ops/download/partial.py)
 STATE_SUFFIX = "-state"
 # room left for the temporary name's prefix and suffix under NAME_MAX (255)
 _TEMP_STEM = 180

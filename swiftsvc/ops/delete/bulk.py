@@ -19,22 +19,19 @@ request itself failed, or the cluster refused it whole without naming an
 item. A missing object is not a failure (the wanted end state holds, and
 the cluster does not say which one it was).
 
-Pure pieces (:func:`bulk_delete_limit`, :func:`quote_path`,
-:func:`request_body`, :func:`chunked`, :func:`parse_bulk_delete_response`)
-are separate from the job (:func:`bulk_delete_job`).
+Pure pieces (:func:`bulk_delete_limit`, :func:`chunked`; the request body and
+the answer's parsing in :mod:`swiftsvc.ops.bulk_answers`, shared with the
+archive upload) are separate from the job (:func:`bulk_delete_job`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, unquote
 
 from swiftsvc import results
 from swiftsvc.errors import ClientException, SwiftError
-from swiftsvc.http.response import Response
+from swiftsvc.ops.bulk_answers import item_errors, parse_bulk_delete_response, request_body
 from swiftsvc.results import BulkDeleteResult
 
 if TYPE_CHECKING:
@@ -71,22 +68,6 @@ def bulk_delete_chunk(capabilities: Mapping[str, Any]) -> int | None:
     return None if limit is None else min(limit, PARALLEL_CHUNK)
 
 
-def quote_path(container: str, obj: str | None = None) -> str:
-    """``/container/object`` (or ``/container``) URL-quoted for a bulk-delete body.
-
-    Slashes inside the object name stay (the middleware splits the container
-    off at the first one); newlines and ``%`` are quoted, so every name fits
-    on its line.
-    """
-    path = f"/{container}" if obj is None else f"/{container}/{obj}"
-    return quote(path.encode("utf-8"), safe="/")
-
-
-def request_body(container: str, objects: Iterable[str]) -> bytes:
-    """The newline-separated body deleting ``objects`` of ``container``."""
-    return b"".join(quote_path(container, obj).encode("ascii") + b"\n" for obj in objects)
-
-
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Consecutive lists of at most ``size`` items, consuming ``items`` lazily."""
     if size < 1:
@@ -99,71 +80,6 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-@dataclass(frozen=True, slots=True)
-class BulkDeleteOutcome:
-    status: int  # the "Response Status" of the whole request (0 if unreadable)
-    reason: str
-    body: str
-    deleted: int
-    not_found: int
-    # "container/object" (unquoted) -> what failed, as the cluster says it:
-    # usually "409 Conflict", but also e.g. "Not an SLO manifest"
-    errors: Mapping[str, str]
-    answer: Mapping[str, Any]  # the whole JSON answer (python-swiftclient's ``result``)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.errors) or not 200 <= self.status < 300
-
-
-def parse_bulk_delete_response(body: bytes) -> BulkDeleteOutcome:
-    """Parse a bulk-delete JSON body (leading keep-alive whitespace allowed).
-
-    Also the answer of ``DELETE ?multipart-manifest=delete``. Raises
-    ValueError when the body is not the middleware's JSON (e.g. the empty
-    answer of an account POST on a cluster without bulk delete).
-    """
-    text = body.decode("utf-8").strip()
-    if not text:
-        raise ValueError("empty answer: is the bulk middleware enabled?")
-    data = json.loads(text)
-    if not isinstance(data, dict) or "Response Status" not in data:
-        raise ValueError(f"not a bulk-delete answer: {text[:60]!r}")
-    # not batch.parse_bulk_response: its Errors must start with a status
-    # number, and an SLO delete answers e.g. "Not an SLO manifest"
-    code, _, reason = str(data["Response Status"]).partition(" ")
-    errors = {
-        unquote(str(path)).lstrip("/"): str(status) for path, status in data.get("Errors") or []
-    }
-    return BulkDeleteOutcome(
-        status=int(code) if code.isdigit() else 0,
-        reason=reason,
-        body=str(data.get("Response Body", "")),
-        deleted=int(data.get("Number Deleted", 0)),
-        not_found=int(data.get("Number Not Found", 0)),
-        errors=errors,
-        answer=data,
-    )
-
-
-def status_code(status: str) -> int | None:
-    """``"409 Conflict"`` -> 409; a status without a number -> None."""
-    code = status.partition(" ")[0]
-    return int(code) if code.isdigit() else None
-
-
-def item_errors(
-    container: str, objects: Sequence[str], outcome: BulkDeleteOutcome
-) -> list[tuple[str, str]]:
-    """``(object, status)`` for each object of the chunk the cluster could not delete.
-
-    Errors naming paths outside the chunk (an SLO's segments) keep their
-    full ``container/object`` name.
-    """
-    wanted = {f"{container}/{obj}": obj for obj in objects}
-    return [(wanted.get(path, path), status) for path, status in outcome.errors.items()]
 
 
 def bulk_delete_job(
@@ -188,7 +104,6 @@ def bulk_delete_job(
         )
     except ClientException as error:
         return results.bulk_delete(container=container, objects=objects, error=error)
-    assert isinstance(answer, Response)
     try:
         outcome = parse_bulk_delete_response(answer.body)
     except ValueError as error:

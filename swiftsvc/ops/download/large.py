@@ -3,7 +3,7 @@
 A download verifies a Static Large Object segment by segment against the
 ETags its manifest promises, and a Dynamic Large Object against the ETags of
 the segments listed under its ``X-Object-Manifest`` prefix, while the whole
-object streams past in one GET (see :class:`swiftsvc._download_io.StreamVerifier`).
+object streams past in one GET (see :class:`swiftsvc.ops.download.local.StreamVerifier`).
 The same parts let ``skip_identical`` compare a local file segment by segment.
 
 Pure functions turn a manifest into parts (:func:`parse_manifest`,
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from swiftsvc._download_io import Part, strip_etag
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.http.response import Attempt
+from swiftsvc.ops.download.local import Part, strip_etag
 from swiftsvc.ops.listing import iter_container_pages
 from swiftsvc.options import Options
 from swiftsvc.results import error_attempts

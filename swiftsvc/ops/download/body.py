@@ -7,7 +7,7 @@ same object; the caller's hash simply continues over them (one hash, every
 byte read once). Each resume is one more entry in the request history and so
 in the result's ``attempts``.
 
-The ranged pieces of :mod:`swiftsvc.ops.download_pieces` resume the same way.
+The ranged pieces of :mod:`swiftsvc.ops.download.pieces` resume the same way.
 
 :func:`byte_window` and :func:`resume_range` are pure.
 """

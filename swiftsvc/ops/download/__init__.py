@@ -1,0 +1,16 @@
+"""The download wing: everything ``Service.download`` does, and nothing else.
+
+- :mod:`.planner`: validates the call and turns names, a container or the
+  account into download jobs;
+- :mod:`.job`: one object's download (headers, skip decisions, the result);
+- :mod:`.body`: a body streamed to its file with its checks (length, MD5);
+- :mod:`.large` and :mod:`.pieces`: large objects verified segment by segment,
+  an SLO fetched as parallel ranged pieces;
+- :mod:`.local`: the local side, a temporary file beside the target renamed
+  over it only once verified (never a partial file at the target's name);
+- :mod:`.partial`: resuming the part file a killed run left (``Range`` +
+  ``If-Match``, kept bytes verified), or removing it when it cannot be.
+
+Shared with the other wings only through :mod:`swiftsvc.ops.large_objects` and
+:mod:`swiftsvc.ops.listing`.
+"""
