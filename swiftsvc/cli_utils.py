@@ -5,6 +5,7 @@ scripts written against it; the code lives with the command line it serves.
 """
 
 from swiftsvc.cli.utils import (
+    SERVICE_OPTION_NAMES,
     add_parser_options,
     create_service,
     parse_size,
@@ -14,6 +15,7 @@ from swiftsvc.cli.utils import (
 )
 
 __all__ = [
+    "SERVICE_OPTION_NAMES",
     "add_parser_options",
     "create_service",
     "parse_size",
