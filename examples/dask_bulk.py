@@ -24,8 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from swiftsvc import cli_utils
-from swiftsvc import dask as swift_dask
+from swiftsvc import cli_utils, dask as swift_dask
 
 
 @contextmanager

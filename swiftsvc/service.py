@@ -29,10 +29,7 @@ from swiftsvc.events import SILENT, Subscriber
 from swiftsvc.http import RetryPolicy, Transport, connection_factory, endpoint_path
 from swiftsvc.http.requester import CallPolicy
 from swiftsvc.objects import PostObject, iter_named, iter_names, name_problem
-from swiftsvc.ops import copy as copy_op
-from swiftsvc.ops import listing
-from swiftsvc.ops import post as post_op
-from swiftsvc.ops import stat as stat_op
+from swiftsvc.ops import copy as copy_op, listing, post as post_op, stat as stat_op
 from swiftsvc.ops._context import CallContext, Pools
 from swiftsvc.ops.capabilities import CapabilitiesCache
 from swiftsvc.ops.delete import planner as delete_op

@@ -30,8 +30,7 @@ from swiftsvc.auth.keystone import (
     missing_parameters,
 )
 from swiftsvc.auth.preauth import PreauthAuthenticator
-from swiftsvc.auth.v1 import SCHEME as V1
-from swiftsvc.auth.v1 import V1Authenticator
+from swiftsvc.auth.v1 import SCHEME as V1, V1Authenticator
 from swiftsvc.errors import AuthError
 from swiftsvc.http.retry import RetryPolicy
 from swiftsvc.http.transport import Transport

@@ -206,8 +206,7 @@ class KeystoneAuthenticator(SharedAuthenticator):
             raise self.failure(f"Keystone {self.scheme} auth needs " + "; ".join(missing))
 
     def _authenticate(self) -> Credentials:
-        from keystoneauth1 import exceptions as ks_exceptions
-        from keystoneauth1 import session as ks_session
+        from keystoneauth1 import exceptions as ks_exceptions, session as ks_session
 
         if self._http is None:
             self._http = self._transport.session()

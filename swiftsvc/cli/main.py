@@ -20,8 +20,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from swiftsvc.cli import interrupt
-from swiftsvc.cli import utils as cli_utils
+from swiftsvc.cli import interrupt, utils as cli_utils
 from swiftsvc.cli.commands import COMMANDS, Command, UsageError
 from swiftsvc.cli.credentials import missing_credentials
 from swiftsvc.cli.output import Output, auth_error_of

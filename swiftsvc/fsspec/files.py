@@ -25,7 +25,7 @@ import errno
 import hashlib
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 from fsspec.spec import AbstractBufferedFile
 
@@ -35,7 +35,27 @@ from swiftsvc.fsspec._pipe import Pipe
 from swiftsvc.fsspec.errors import Result, check, to_os_error
 
 if TYPE_CHECKING:
-    from swiftsvc.fsspec.filesystem import SwiftFileSystem
+    from swiftsvc import Service
+
+
+class FileSystem(Protocol):
+    """What a file needs of its filesystem (``SwiftFileSystem``): its Service,
+    and reads and writes that check their results. A protocol, so that this
+    module does not import the filesystem that imports it."""
+
+    service: Service
+
+    def exists(self, path: str, **kwargs: Any) -> bool: ...
+
+    def _read(
+        self, path: str, *, start: int | None = None, end: int | None = None,
+        expect_etag: str = "",
+    ) -> bytes: ...
+
+    def _write_options(self, *, exclusive: bool) -> dict[str, Any]: ...
+
+    def _write_bytes(self, path: str, data: bytes, *, exclusive: bool = False) -> None: ...
+
 
 # chunks queued between the writer and the upload job (each one block)
 _PIPE_CAPACITY = 2
@@ -44,11 +64,11 @@ _PIPE_CAPACITY = 2
 class SwiftFile(AbstractBufferedFile):  # type: ignore[misc]
     """A file on ``swift://``: see the module docstring for how bytes move."""
 
-    fs: SwiftFileSystem
+    fs: FileSystem
 
     def __init__(
         self,
-        fs: SwiftFileSystem,
+        fs: FileSystem,
         path: str,
         mode: str = "rb",
         block_size: int | str | None = "default",
@@ -181,7 +201,7 @@ class _StreamingUpload:
     last segment and manifest are sent, or when the pipe is aborted.
     """
 
-    def __init__(self, fs: SwiftFileSystem, path: str, options: dict[str, Any]) -> None:
+    def __init__(self, fs: FileSystem, path: str, options: dict[str, Any]) -> None:
         self._fs = fs
         self._path = path
         self._options = options

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from swiftsvc import Service, SwiftError
-from swiftsvc import dask as swift_dask
+from swiftsvc import Service, SwiftError, dask as swift_dask
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 SEGMENT = 1 << 20

@@ -9,8 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from keystoneauth1 import exceptions as ks_exceptions
-from keystoneauth1 import session as ks_session
+from keystoneauth1 import exceptions as ks_exceptions, session as ks_session
 from keystoneauth1.access import AccessInfoV2
 from keystoneauth1.identity import generic, v2
 
