@@ -22,14 +22,27 @@ call's value is accepted.
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from swiftsvc.errors import OptionError
-
-Header = tuple[str, str]
+from swiftsvc.option_values import (
+    SECRET_OPTIONS as SECRET_OPTIONS,
+    Header as Header,
+    as_auth_version,
+    as_bool,
+    as_count,
+    as_float,
+    as_mapping,
+    as_opt_bool,
+    as_opt_count,
+    as_opt_float,
+    as_opt_str,
+    as_segment_size,
+    as_str,
+    parse_headers,
+)
 
 # option name -> environment variable it falls back to (docs/COMPAT.md §2)
 ENVIRONMENT: Mapping[str, str] = {
@@ -64,12 +77,6 @@ CALL_TRANSPORT_OPTIONS = frozenset({
     "timeout", "force_auth_retry",
 })
 
-# Option values that must never be printed (logs, reprs, error messages).
-SECRET_OPTIONS = frozenset(
-    {"key", "os_password", "os_auth_token", "os_application_credential_secret", "sync_key"}
-)
-
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -294,171 +301,29 @@ _OS_OPTIONS_KEYS = {
 }
 
 
-# ---------------------------------------------------------------- coercion
-
-
-def _describe(name: str, value: object) -> str:
-    shown = "<secret>" if name in SECRET_OPTIONS else repr(value)
-    return f"option {name!r} = {shown}"
-
-
-def _opt_str(name: str, value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise OptionError(f"{_describe(name, value)}: expected a string")
-    return value
-
-
-def _str(name: str, value: object) -> str:
-    if value is None:
-        return ""
-    return _opt_str(name, value) or ""
-
-
-_TRUE = {"1", "true", "yes", "on", "y", "t"}
-_FALSE = {"0", "false", "no", "off", "n", "f", ""}
-
-
-def _bool(name: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return False
-    if isinstance(value, int):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise OptionError(f"{_describe(name, value)}: expected true or false")
-
-
-def _opt_bool(name: str, value: object) -> bool | None:
-    return None if value is None else _bool(name, value)
-
-
-def _int(name: str, value: object, *, minimum: int) -> int:
-    if isinstance(value, bool):
-        raise OptionError(f"{_describe(name, value)}: expected a whole number")
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
-    if not isinstance(value, int):
-        raise OptionError(f"{_describe(name, value)}: expected a whole number")
-    if value < minimum:
-        raise OptionError(f"{_describe(name, value)}: must be at least {minimum}")
-    return value
-
-
-def _count(minimum: int) -> Callable[[str, object], int]:
-    return lambda name, value: _int(name, value, minimum=minimum)
-
-
-def _opt_count(minimum: int) -> Callable[[str, object], int | None]:
-    return lambda name, value: None if value is None else _int(name, value, minimum=minimum)
-
-
-def _opt_float(name: str, value: object) -> float | None:
-    if value is None:
-        return None
-    return _float(name, value)
-
-
-def _float(name: str, value: object) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise OptionError(f"{_describe(name, value)}: expected a number") from None
-    if number < 0:
-        raise OptionError(f"{_describe(name, value)}: must not be negative")
-    return number
-
-
-def _auth_version(name: str, value: object) -> str | None:
-    text = _opt_str(name, value if not isinstance(value, (int, float)) else str(value))
-    if text is None or text == "":
-        return None
-    normal = {"1": "1.0", "1.0": "1.0", "2": "2.0", "2.0": "2.0", "3": "3", "3.0": "3"}
-    if text not in normal:
-        raise OptionError(f"{_describe(name, value)}: expected one of 1.0, 2.0, 3")
-    return normal[text]
-
-
-def parse_headers(name: str, value: object) -> tuple[Header, ...]:
-    """``"Name:value"`` strings, ``(name, value)`` pairs or a mapping -> pairs.
-
-    Refuses what would corrupt a request: a missing colon, a name that is not
-    an HTTP token, CR/LF/NUL in a value (header injection).
-    """
-    if value is None:
-        return ()
-    items: Iterable[Any]
-    if isinstance(value, Mapping):
-        items = value.items()
-    elif isinstance(value, str):
-        items = [value]
-    elif isinstance(value, Iterable):
-        items = value
-    else:
-        raise OptionError(f"{_describe(name, value)}: expected 'Name:value' strings")
-    pairs: list[Header] = []
-    for item in items:
-        if isinstance(item, str):
-            key, sep, val = item.partition(":")
-            if not sep:
-                raise OptionError(
-                    f"option {name!r}: {item!r} is not of the form 'Name:value'"
-                )
-        elif isinstance(item, tuple) and len(item) == 2:
-            key, val = str(item[0]), str(item[1])
-        else:
-            raise OptionError(f"option {name!r}: {item!r} is not of the form 'Name:value'")
-        key, val = key.strip(), val.strip()
-        if not _HEADER_NAME.match(key):
-            raise OptionError(f"option {name!r}: {key!r} is not a valid header name")
-        if any(c in val for c in "\r\n\0"):
-            raise OptionError(
-                f"option {name!r}: the value of {key!r} contains a line break or NUL"
-            )
-        pairs.append((key, val))
-    return tuple(pairs)
-
-
-def _mapping(name: str, value: object) -> Mapping[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise OptionError(f"{_describe(name, value)}: expected a mapping")
-    return dict(value)
-
-
-def _segment_size(name: str, value: object) -> int | None:
-    if value is None or value == "":
-        return None
-    return _int(name, value, minimum=1)
-
-
 def _build_coercers() -> dict[str, Callable[[str, object], Any]]:
     special: dict[str, Callable[[str, object], Any]] = {
-        "auth_version": _auth_version,
-        "retries": _count(0),
-        "container_threads": _count(1),
-        "object_uu_threads": _count(1),
-        "object_dd_threads": _count(1),
-        "segment_threads": _count(1),
-        "object_threads": _opt_count(1),
-        "verbose": _count(0),
-        "segment_size": _segment_size,
-        "timeout": _opt_float,
-        "retry_after": _opt_float,
-        "starting_backoff": _float,
-        "max_backoff": _float,
+        "auth_version": as_auth_version,
+        "retries": as_count(0),
+        "container_threads": as_count(1),
+        "object_uu_threads": as_count(1),
+        "object_dd_threads": as_count(1),
+        "segment_threads": as_count(1),
+        "object_threads": as_opt_count(1),
+        "verbose": as_count(0),
+        "segment_size": as_segment_size,
+        "timeout": as_opt_float,
+        "retry_after": as_opt_float,
+        "starting_backoff": as_float,
+        "max_backoff": as_float,
         "header": parse_headers,
         "meta": parse_headers,
-        "os_options": _mapping,
-        "marker": _str,
-        "end_marker": _str,
-        "version_marker": _str,
-        "use_slo": _opt_bool,
-        "changed": _opt_bool,
+        "os_options": as_mapping,
+        "marker": as_str,
+        "end_marker": as_str,
+        "version_marker": as_str,
+        "use_slo": as_opt_bool,
+        "changed": as_opt_bool,
     }
     coercers: dict[str, Callable[[str, object], Any]] = {}
     for f in dataclasses.fields(Options):
@@ -467,9 +332,9 @@ def _build_coercers() -> dict[str, Callable[[str, object], Any]]:
         if f.name in special:
             coercers[f.name] = special[f.name]
         elif f.type in ("bool",):
-            coercers[f.name] = _bool
+            coercers[f.name] = as_bool
         elif f.type in ("str | None",):
-            coercers[f.name] = _opt_str
+            coercers[f.name] = as_opt_str
         else:  # pragma: no cover - a new field without a coercer is a bug
             raise TypeError(f"no coercer for option {f.name} ({f.type})")
     return coercers

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
+from swiftsvc._lifecycle import ConsumerConnections, shutdown
 from swiftsvc._pools import CancelScope, Job, ResultStream, WorkerPool
 from swiftsvc.auth import build_authenticator
 from swiftsvc.errors import OptionError, SwiftError
@@ -54,7 +54,6 @@ from swiftsvc.results import (
 )
 
 if TYPE_CHECKING:
-    from swiftsvc.auth.base import Authenticator
     from swiftsvc.http.connection import Connection
     from swiftsvc.http.urls import EndpointKind
     from swiftsvc.ops.batch import Batch
@@ -71,61 +70,6 @@ CallOptions = Mapping[str, Any] | None
 _JOIN_TIMEOUT = 5.0
 # a Service nobody closed (garbage collected, interpreter exit): do not wait
 _FINALIZE_JOIN_TIMEOUT = 0.0
-
-
-class _ConsumerConnections:
-    """One connection per consuming thread, for the requests a call makes
-    before (or instead of) handing work to the pools. Closed with the Service."""
-
-    def __init__(self, factory: Callable[[], Connection]) -> None:
-        self._factory = factory
-        self._local = threading.local()
-        self._all: list[Connection] = []
-        self._lock = threading.Lock()
-
-    def get(self) -> Connection:
-        conn: Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._factory()
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
-
-    def abort(self) -> None:
-        """Cut the requests these threads have in flight (their later calls still work)."""
-        with self._lock:
-            connections = list(self._all)
-        for conn in connections:
-            conn.abort()
-            conn.resume()
-
-    def close(self) -> None:
-        with self._lock:
-            connections, self._all = self._all, []
-        for conn in connections:
-            try:
-                conn.close()
-            except Exception:  # closing is best effort; the socket goes anyway
-                log.debug("closing a connection failed", exc_info=True)
-
-
-def _shutdown(
-    pools: Pools,
-    connections: _ConsumerConnections,
-    authenticator: Authenticator,
-    scope_holder: list[CancelScope],
-    timeout: float,
-) -> None:
-    """Stop everything a Service started (shared by close() and the finalizer,
-    so it must not reference the Service itself)."""
-    for scope in scope_holder:
-        scope.cancel()
-    connections.abort()
-    for pool in (pools.container, pools.object_uu, pools.object_dd, pools.segment):
-        pool.shutdown(timeout=timeout)
-    connections.close()
-    authenticator.close()
 
 
 class Service:
@@ -152,7 +96,7 @@ class Service:
             object_dd=WorkerPool("object_dd", opts.object_dd_threads, factory),
             segment=WorkerPool("segment", opts.segment_threads, factory),
         )
-        self._connections = _ConsumerConnections(factory)
+        self._connections = ConsumerConnections(factory)
         # a list so that cancel() can swap in a fresh root while the finalizer
         # still sees every root it must cancel
         self._roots: list[CancelScope] = [CancelScope()]
@@ -160,7 +104,7 @@ class Service:
         self._capabilities = CapabilitiesCache(self._connections.get)
         self._closed = False
         self._finalizer = weakref.finalize(
-            self, _shutdown, self._pools, self._connections, self._authenticator, self._roots,
+            self, shutdown, self._pools, self._connections, self._authenticator, self._roots,
             _FINALIZE_JOIN_TIMEOUT,
         )
 
@@ -183,7 +127,7 @@ class Service:
             return
         self._closed = True
         self._finalizer.detach()
-        _shutdown(
+        shutdown(
             self._pools, self._connections, self._authenticator, self._roots, _JOIN_TIMEOUT
         )
 
