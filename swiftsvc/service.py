@@ -22,7 +22,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from swiftsvc._lifecycle import ConsumerConnections, shutdown
-from swiftsvc._pools import CancelScope, Job, ResultStream, WorkerPool
+from swiftsvc._pools import CancelScope, WorkerPool
+from swiftsvc._streams import Job, ResultStream
 from swiftsvc.auth import build_authenticator
 from swiftsvc.errors import OptionError, SwiftError
 from swiftsvc.events import SILENT, Subscriber

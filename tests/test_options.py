@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from swiftsvc.errors import OptionError, SwiftError
-from swiftsvc.options import ENVIRONMENT, KNOWN_OPTIONS, Options, parse_headers
+from swiftsvc.option_values import parse_headers
+from swiftsvc.options import ENVIRONMENT, KNOWN_OPTIONS, Options
 
 # every option name python-swiftclient 4.x's SwiftService understands
 SWIFTCLIENT_OPTION_NAMES = {

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from swiftsvc._pools import Abort, Cancelled, CancelScope, Job, ResultStream, WorkerPool
+from swiftsvc._pools import Abort, Cancelled, CancelScope, WorkerPool
+from swiftsvc._streams import Job, ResultStream
 from swiftsvc.events import Event, EventKind, EventSink
 from swiftsvc.results import Result
 

@@ -7,7 +7,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from swiftsvc._pools import CancelScope, ResultStream, WorkerPool
+from swiftsvc._pools import CancelScope, WorkerPool
+from swiftsvc._streams import ResultStream
 from swiftsvc.events import SILENT, EventSink
 from swiftsvc.objects import name_length_problem
 from swiftsvc.options import Options

@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 from swiftsvc import results as result_types
-from swiftsvc._pools import Job
+from swiftsvc._streams import Job
 from swiftsvc.errors import SwiftError
 from swiftsvc.ops._context import CallContext
 from swiftsvc.ops.delete.bulk import bulk_delete_chunk, chunked

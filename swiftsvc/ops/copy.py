@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results
-from swiftsvc._pools import Job
+from swiftsvc._streams import Job
 from swiftsvc.errors import SwiftError
 from swiftsvc.objects import CopyObject, copy_destination, iter_named
 from swiftsvc.ops.containers import create_container_job

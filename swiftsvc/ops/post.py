@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results
-from swiftsvc._pools import Job
+from swiftsvc._streams import Job
 from swiftsvc.errors import ClientException
 from swiftsvc.objects import PostObject
 from swiftsvc.ops._not_found import not_found

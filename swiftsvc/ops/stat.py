@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from swiftsvc import results
-from swiftsvc._pools import Job
+from swiftsvc._streams import Job
 from swiftsvc.errors import ClientException
 from swiftsvc.ops._not_found import not_found
 from swiftsvc.options import Options

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results as result_types
-from swiftsvc._pools import POLL_INTERVAL, Cancelled, CancelScope, Job, JobOutput
+from swiftsvc._pools import POLL_INTERVAL, Cancelled, CancelScope
+from swiftsvc._streams import Job, JobOutput
 from swiftsvc.errors import ClientException
 from swiftsvc.ops.bulk_answers import item_errors, parse_bulk_delete_response
 from swiftsvc.ops.delete.bulk import bulk_delete_job, bulk_delete_limit, chunked

@@ -61,7 +61,8 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results as result_types
-from swiftsvc._pools import Cancelled, Job
+from swiftsvc._pools import Cancelled
+from swiftsvc._streams import Job
 from swiftsvc.errors import SwiftError
 from swiftsvc.objects import DeleteObject, iter_named
 from swiftsvc.ops.delete.bulk import PARALLEL_CHUNK, bulk_delete_chunk, bulk_delete_job, chunked

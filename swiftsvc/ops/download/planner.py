@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results
-from swiftsvc._pools import Job
+from swiftsvc._streams import Job
 from swiftsvc.errors import SwiftError
 from swiftsvc.objects import iter_names
 from swiftsvc.ops.download.job import ACTION, STDOUT, Item, Settings, download_object

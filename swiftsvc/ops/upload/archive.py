@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from swiftsvc import results as result_types
-from swiftsvc._pools import Job
+from swiftsvc._streams import Job
 from swiftsvc.errors import ClientException
 from swiftsvc.ops.bulk_answers import (
     item_errors,

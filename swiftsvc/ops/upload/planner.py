@@ -31,7 +31,8 @@ from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
 from swiftsvc import results
-from swiftsvc._pools import Cancelled, Job
+from swiftsvc._pools import Cancelled
+from swiftsvc._streams import Job
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.objects import UploadObject
 from swiftsvc.ops._context import max_object_name_length
