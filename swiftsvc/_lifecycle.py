@@ -47,8 +47,7 @@ class ConsumerConnections:
         with self._lock:
             connections = list(self._all)
         for conn in connections:
-            conn.abort()
-            conn.resume()
+            conn.cut()  # not abort() + resume(): a call starting between them would be refused
 
     def close(self) -> None:
         with self._lock:

@@ -40,8 +40,8 @@ class InFlight:
     worker pool calls between jobs, so a cancelled job's clean-up cannot hang
     on the same stalled server) and also *counted*: a request that was in
     flight when an abort came fails even if :meth:`resume` follows at once
-    (``Service.cancel()`` cuts a consumer thread's request that way, without
-    refusing that thread's later calls).
+    (:meth:`cut` fails only the requests in flight, without refusing later
+    ones: ``Service.cancel()`` stops a consumer thread's request that way).
     """
 
     def __init__(self, *, send_timeout: float | None = None) -> None:
@@ -87,6 +87,17 @@ class InFlight:
         """Shut every socket down now; requests fail until :meth:`resume`."""
         with self._lock:
             self._aborted = True
+            self._aborts += 1
+            sockets = list(self._sockets)
+        self._wake.set()
+        for sock in sockets:
+            _shut(sock)
+
+    def cut(self) -> None:
+        """Fail the requests in flight now, and only them: unlike :meth:`abort`,
+        a request that begins afterwards is sent (no :meth:`resume` needed, so
+        no window in which a caller's next request is refused)."""
+        with self._lock:
             self._aborts += 1
             sockets = list(self._sockets)
         self._wake.set()

@@ -137,6 +137,10 @@ class Requester:
         server that stalled it either)."""
         self._in_flight.abort()
 
+    def cut(self) -> None:
+        """From any thread: fail the request in flight now; later requests are sent."""
+        self._in_flight.cut()
+
     def resume(self) -> None:
         """Accept requests again after :meth:`abort` (the pool calls it between jobs)."""
         self._in_flight.resume()

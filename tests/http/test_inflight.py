@@ -216,6 +216,20 @@ def test_a_request_in_flight_at_an_abort_fails_even_if_resumed_at_once(
         conn.head_object("c", "o")
 
 
+def test_a_cut_fails_the_request_in_flight_and_refuses_nothing_after_it(
+    connect: Connect, serve: Callable[[Handler], RawServer]
+) -> None:
+    # what Service.cancel() does to a calling thread's connection; unlike
+    # abort() + resume(), no moment exists in which the next request is refused
+    conn = connect(preauth(serve(never_answer)))
+    threading.Timer(0.3, conn.cut).start()
+    with pytest.raises(Cancelled):
+        conn.head_object("c", "o")
+    quick = connect(preauth(serve(answer_quickly)))
+    quick.cut()  # nothing in flight: nothing to fail
+    assert quick.head_object("c", "o").status == 204
+
+
 def test_a_body_may_stall_as_long_as_the_idle_timeout_not_the_connect_timeout(
     serve: Callable[[Handler], RawServer],
 ) -> None:
