@@ -2,7 +2,7 @@
 
 Every flag's ``dest`` is the option name it sets (docs/COMPAT.md §2); flags not given
 parse as None, so only what the user typed reaches the Service (see
-:func:`swiftsvc.cli.commands.given`). Common options go before or after the
+:func:`swiftsvc.cli.calls.given`). Common options go before or after the
 subcommand (``swiftsvc -A url list`` and ``swiftsvc list -A url``). Each
 subcommand's own arguments are in :mod:`swiftsvc.cli.arguments`.
 """
