@@ -21,9 +21,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from swiftsvc.cli.commands import upload_sources
 from swiftsvc.cli.output import Landed, Output
 from swiftsvc.cli.progress import InProgress, Snapshot, human_bytes
+from swiftsvc.cli.transfers import upload_sources
 from swiftsvc.objects import UploadObject
 from swiftsvc.ops.upload.sources import object_name_for_path, upload_items
 

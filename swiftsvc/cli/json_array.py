@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from swiftsvc.cli.output import json_safe
+from swiftsvc.cli.json_lines import json_safe
 
 
 class JsonArray:

@@ -1,11 +1,11 @@
-"""swiftsvc.cli.output: the text and JSON the command prints (pure functions)."""
+"""swiftsvc.cli.output, tables, json_lines: the text and JSON the command prints (pure)."""
 
 from __future__ import annotations
 
 import io
 import json
 
-from swiftsvc.cli import output
+from swiftsvc.cli import json_lines, output, tables
 from swiftsvc.errors import AuthError, ClientException, SwiftError
 
 
@@ -20,7 +20,7 @@ def test_json_safe_turns_errors_to_text_drops_bytes_and_iterators_keeps_headers(
         "items": [("Account", "AUTH_test")],
         "start_time": 1.5,
     }
-    safe = output.json_safe(result)
+    safe = json_lines.json_safe(result)
     assert safe["error"].startswith("boom")
     assert safe["headers"] == {"etag": "abc", "x-object-meta-color": "blue"}
     assert "body" not in safe and "contents" not in safe
@@ -35,17 +35,17 @@ def test_json_safe_never_shows_tokens_or_secrets() -> None:
         "items": [("Sync Key", "sync"), ("Auth Token", "AUTH_tk123")],
         "options": {"key": "testing", "os_password": "pw"},
     }
-    text = output.json_line(result)
+    text = json_lines.json_line(result)
     for secret in ("AUTH_tk123", 'sync"', "testing", 'pw"'):
         assert secret not in text
-    assert text.count(output.REDACTED) == 7
+    assert text.count(json_lines.REDACTED) == 7
 
 
 def test_prt_bytes_like_the_swift_command() -> None:
-    assert output.prt_bytes(1234, False) == "        1234"
-    assert output.prt_bytes(1000, True) == "1000"
-    assert output.prt_bytes(2048, True) == "2.0K"
-    assert output.prt_bytes(50 << 20, True) == " 50M"
+    assert tables.prt_bytes(1234, False) == "        1234"
+    assert tables.prt_bytes(1000, True) == "1000"
+    assert tables.prt_bytes(2048, True) == "2.0K"
+    assert tables.prt_bytes(50 << 20, True) == " 50M"
 
 
 def test_stat_lines_align_items_then_headers_not_already_shown() -> None:
@@ -56,7 +56,7 @@ def test_stat_lines_align_items_then_headers_not_already_shown() -> None:
         "headers": {"x-container-meta-color": "blue", "x-container-meta-size": "L",
                     "x-timestamp": "1.0", "content-length": "0"},
     }  # fmt: skip
-    lines = output.stat_lines(result)
+    lines = tables.stat_lines(result)
     assert lines == [
         "       Account: AUTH_test",
         "     Container: c",
@@ -69,7 +69,7 @@ def test_stat_lines_align_items_then_headers_not_already_shown() -> None:
 
 def test_stat_lines_human_sizes() -> None:
     result = {"action": "stat_account", "items": [("Bytes", "3145728")], "headers": {}}
-    assert output.stat_lines(result, human=True) == ["         Bytes: 3.0M"]
+    assert tables.stat_lines(result, human=True) == ["         Bytes: 3.0M"]
 
 
 def _page(
@@ -80,8 +80,8 @@ def _page(
 
 def test_listing_plain_prints_names_and_subdirs() -> None:
     page = _page("list_container_part", "c", [{"name": "a"}, {"subdir": "d/"}])
-    totals = output.Totals()
-    assert output.listing_lines(page, long=False, human=False, totals=totals) == ["a", "d/"]
+    totals = tables.Totals()
+    assert tables.listing_lines(page, long=False, human=False, totals=totals) == ["a", "d/"]
 
 
 def test_listing_long_objects_and_totals() -> None:
@@ -91,13 +91,13 @@ def test_listing_long_objects_and_totals() -> None:
         {"name": "b", "bytes": 5, "last_modified": "2024-01-02T03:04:06.000",
          "content_type": "x/y"},
     ])  # fmt: skip
-    totals = output.Totals()
-    lines = output.listing_lines(page, long=True, human=False, totals=totals)
+    totals = tables.Totals()
+    lines = tables.listing_lines(page, long=True, human=False, totals=totals)
     assert lines[0] == f"{10:>12} 2024-01-02 03:04:05 {'text/plain':>24} a"
     assert totals.bytes == 15
-    assert output.totals_line(totals, of_containers=False, human=False) == f"{15:>12}"
-    only = output.listing_lines(
-        page, long=True, human=False, totals=output.Totals(), only_totals=True
+    assert tables.totals_line(totals, of_containers=False, human=False) == f"{15:>12}"
+    only = tables.listing_lines(
+        page, long=True, human=False, totals=tables.Totals(), only_totals=True
     )
     assert only == []
 
@@ -107,10 +107,10 @@ def test_listing_long_containers_use_their_metadata() -> None:
         {"name": "c", "count": 2, "bytes": 2048,
          "meta": {"x-timestamp": "0", "x-storage-policy": "gold"}},
     ])  # fmt: skip
-    totals = output.Totals()
-    (line,) = output.listing_lines(page, long=True, human=True, totals=totals)
+    totals = tables.Totals()
+    (line,) = tables.listing_lines(page, long=True, human=True, totals=totals)
     assert line == f"{2:>12} 2.0K 1970-01-01 00:00:00 {'gold':<15} c"
-    assert output.totals_line(totals, of_containers=True, human=True) == f"{'2':>12} 2.0K"
+    assert tables.totals_line(totals, of_containers=True, human=True) == f"{'2':>12} 2.0K"
 
 
 def test_download_line_reports_timings_and_speed() -> None:
