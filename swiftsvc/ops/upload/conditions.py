@@ -133,7 +133,10 @@ def check_before_write(
             etag = _unquoted(response.headers.get("etag", ""))
             problem = conditions.refusal(etag, exists=True)
     if problem is not None:
-        raise SwiftError(f"{problem}: not uploaded", container=container, obj=obj)
+        # refused here as Swift refuses a failed precondition: a 412 (the
+        # fsspec layer, among others, reads "exists" from it)
+        refused = ClientException(problem, http_status=412, http_reason="Precondition Failed")
+        raise SwiftError(f"{problem}: not uploaded", container=container, obj=obj, exc=refused)
 
 
 def explained(
