@@ -32,7 +32,6 @@ from swiftsvc.ops.download.large import (
 from swiftsvc.ops.download.local import (
     Part,
     StreamVerifier,
-    TempTarget,
     UnsafePath,
     VerificationError,
     contained_path,
@@ -43,6 +42,7 @@ from swiftsvc.ops.download.local import (
     relative_path,
     strip_etag,
 )
+from swiftsvc.ops.download.part_files import TempTarget
 from swiftsvc.ops.download.partial import (
     RESUME_MIN,
     Identity,
