@@ -2,7 +2,8 @@
 
 Two small pieces, none of which talks to Swift:
 
-- **Path safety** (:func:`relative_path`, :func:`contained_path`): object names
+- **Path safety** (:func:`relative_path`, :func:`local_place`,
+  :func:`contained_path`): object names
   are untrusted input. A name with ``..`` segments, an absolute name, or one
   whose folders resolve (through local symlinks) outside the download folder
   is refused before anything is written.
@@ -18,14 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from swiftsvc.errors import SwiftError
+from swiftsvc.options import Options
 
 # python-swiftclient's KNOWN_DIR_MARKERS: objects with these content types
 # stand for folders
 DIR_MARKER_TYPES = frozenset({"application/directory", "text/directory"})
+# skip_identical hashes local files up to this size before asking (If-None-Match)
+HASH_UP_FRONT = 32 << 20
 _LOCAL_READ = 1 << 20
 
 
@@ -68,6 +72,46 @@ def relative_path(
     if account_wide:
         _check_name(container, obj, container)
     return f"{container}/{name}" if account_wide else name
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where an object lands, as its result reports it."""
+
+    path: str  # the object's own local path, also when out_file names another
+    relative: str | None  # its path under the download folder; None: out_file
+    pseudodir: bool = False
+
+
+def local_place(
+    container: str, obj: str, *, suffix: str, account_wide: bool, options: Options
+) -> Place:
+    """The object's :class:`Place`; raises :class:`UnsafePath` unless ``out_file`` is given.
+
+    With ``out_file`` nothing is written at the object's own path: an unsafe
+    name is then only reported. ``suffix`` (an older version's) goes after a
+    file's name, never after a folder's.
+    """
+    if options.out_file:
+        try:
+            path = _suffixed(container, obj, suffix, account_wide=account_wide, options=options)
+        except UnsafePath:
+            path = obj
+        if options.out_directory:
+            path = os.path.join(options.out_directory, path)
+        return Place(path, None)
+    relative = _suffixed(container, obj, suffix, account_wide=account_wide, options=options)
+    path = os.path.join(options.out_directory, relative) if options.out_directory else relative
+    return Place(path, relative, pseudodir=relative.endswith("/") or not relative)
+
+
+def _suffixed(container: str, obj: str, suffix: str, *, account_wide: bool,
+              options: Options) -> str:
+    relative = relative_path(container, obj, account_wide=account_wide, prefix=options.prefix,
+                             remove_prefix=options.remove_prefix)
+    if suffix and relative and not relative.endswith("/"):
+        relative += suffix
+    return relative
 
 
 def _check_name(container: str, obj: str, name: str) -> None:
@@ -128,6 +172,21 @@ class Part:
     size: int
     md5: str | None  # None: length only (ranged reads, checksum off)
     label: str = ""  # e.g. the segment's path, for error messages
+
+
+def plain_parts(status: int, headers: Mapping[str, str], *, checksum: bool) -> list[Part] | None:
+    """A plain object's one part: Content-Length, and its ETag unless ranged."""
+    length = headers.get("content-length")
+    if length is None or not length.strip().isdigit():
+        return None
+    ranged = status == 206 or "content-range" in headers
+    md5 = None if ranged or not checksum else (strip_etag(headers.get("etag")) or None)
+    return [Part(int(length), md5, "")]
+
+
+def lengths_only(parts: list[Part]) -> list[Part]:
+    """``checksum=False``: keep the length checks, drop the MD5s."""
+    return [Part(part.size, None, part.label) for part in parts]
 
 
 def strip_etag(value: str | None) -> str:
@@ -263,3 +322,29 @@ def local_md5(path: str) -> str | None:
         while data := source.read(_LOCAL_READ):
             digest.update(data)
         return digest.hexdigest()
+
+
+def md5_up_front(path: str | None) -> str | None:
+    """skip_identical: the local file's MD5 to send as If-None-Match, when cheap.
+
+    A file above :data:`HASH_UP_FRONT` is not hashed before the GET: the
+    answer's length usually tells it differs without reading it at all.
+    """
+    if path is None:
+        return None
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return None
+    return local_md5(path) if size <= HASH_UP_FRONT else None
+
+
+def same_plain_object(headers: Mapping[str, str], path: str) -> bool:
+    """skip_identical: whether the local file ``path`` has a plain object's length and ETag."""
+    length = headers.get("content-length")
+    try:
+        if length is None or int(length) != os.stat(path).st_size:
+            return False
+    except (OSError, ValueError):
+        return False
+    return local_md5(path) == strip_etag(headers.get("etag"))
