@@ -3,7 +3,9 @@
 Planned by :mod:`swiftsvc.ops.download.planner`.
 
 :func:`download_object` runs on an object_dd worker with that worker's
-connection and returns exactly one ``download_object`` result.
+connection and returns exactly one ``download_object`` result. The job
+decides; its helpers act: :mod:`.resume` (a killed run's part file),
+:mod:`.body` (the bytes' way), :mod:`.record` (what the result tells).
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def download_object(conn: Connection, item: Item, settings: Settings) -> Downloa
 
 
 class _Download:
-    """One object's download: the state a result reports, and the steps."""
+    """One object's download: the steps, noting in :attr:`record` what its result reports."""
 
     def __init__(self, conn: Connection, item: Item, settings: Settings) -> None:
         self.conn = conn
