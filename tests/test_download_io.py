@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from swiftsvc.ops.download.local import (
-    TEMP_SUFFIX,
     Part,
     StreamVerifier,
-    TempTarget,
     UnsafePath,
     VerificationError,
     contained_path,
@@ -23,6 +21,7 @@ from swiftsvc.ops.download.local import (
     relative_path,
     strip_etag,
 )
+from swiftsvc.ops.download.part_files import TEMP_SUFFIX, TempTarget
 
 
 def md5(data: bytes) -> str:

@@ -15,7 +15,8 @@ from _seed import Seed
 
 from swiftsvc import Service, SwiftError
 from swiftsvc.events import Event, EventKind
-from swiftsvc.ops.download.local import TEMP_SUFFIX, UnsafePath
+from swiftsvc.ops.download.local import UnsafePath
+from swiftsvc.ops.download.part_files import TEMP_SUFFIX
 from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 

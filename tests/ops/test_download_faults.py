@@ -13,7 +13,8 @@ import pytest
 from _seed import Seed
 
 from swiftsvc import ClientException, Service, SwiftError
-from swiftsvc.ops.download.local import TEMP_SUFFIX, VerificationError
+from swiftsvc.ops.download.local import VerificationError
+from swiftsvc.ops.download.part_files import TEMP_SUFFIX
 from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy, LocalSwift
 

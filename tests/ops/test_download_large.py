@@ -16,7 +16,8 @@ from _results import skipped_identical
 from _seed import Seed
 
 from swiftsvc import Service
-from swiftsvc.ops.download.local import TEMP_SUFFIX, VerificationError
+from swiftsvc.ops.download.local import VerificationError
+from swiftsvc.ops.download.part_files import TEMP_SUFFIX
 from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy
 

@@ -23,7 +23,8 @@ from swiftsvc.auth import build_authenticator
 from swiftsvc.events import Event, EventKind, EventSink
 from swiftsvc.http import Connection, connection_factory
 from swiftsvc.ops.download.job import PIECE_MIN, Item, Settings, download_object
-from swiftsvc.ops.download.local import TEMP_SUFFIX, VerificationError
+from swiftsvc.ops.download.local import VerificationError
+from swiftsvc.ops.download.part_files import TEMP_SUFFIX
 from swiftsvc.options import Options
 from swiftsvc.testing import FaultProxy
 

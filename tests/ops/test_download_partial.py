@@ -18,7 +18,7 @@ from _large import put_dlo, put_slo
 from _seed import Seed
 
 from swiftsvc import Service
-from swiftsvc.ops.download.local import STATE_SUFFIX, TEMP_SUFFIX, TempTarget, part_path
+from swiftsvc.ops.download.part_files import STATE_SUFFIX, TEMP_SUFFIX, TempTarget, part_path
 from swiftsvc.ops.download.partial import Identity, Partial
 from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy

@@ -42,7 +42,7 @@ from urllib.parse import quote, unquote
 import requests
 
 from swiftsvc import Service
-from swiftsvc.ops.download.local import TEMP_SUFFIX
+from swiftsvc.ops.download.part_files import TEMP_SUFFIX
 
 Result = Mapping[str, Any]  # any result (swiftsvc.results.Result)
 Call = Callable[[Service], Iterable[Result]]

@@ -26,7 +26,7 @@ import pytest
 from _invariants import Checker, SwiftView, run_call
 
 from swiftsvc import Service, UploadObject
-from swiftsvc.ops.download.local import STATE_SUFFIX, TEMP_SUFFIX
+from swiftsvc.ops.download.part_files import STATE_SUFFIX, TEMP_SUFFIX
 from swiftsvc.results import Result
 from swiftsvc.testing import FaultProxy
 

@@ -30,7 +30,7 @@ import pytest
 from _invariants import Checker, SwiftView, run_call, tree_files
 
 from swiftsvc import UploadObject
-from swiftsvc.ops.download.local import TEMP_SUFFIX
+from swiftsvc.ops.download.part_files import TEMP_SUFFIX
 from swiftsvc.testing import FaultProxy, LocalSwift
 
 pytestmark = pytest.mark.timeout(120)

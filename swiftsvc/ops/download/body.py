@@ -9,6 +9,9 @@ in the result's ``attempts``.
 
 The ranged pieces of :mod:`swiftsvc.ops.download.pieces` resume the same way.
 
+:func:`receive_body` streams such a body through its checks into its landing,
+:func:`verified_contents` to the caller (``out_file='-'``).
+
 :func:`byte_window` and :func:`resume_range` are pure.
 """
 
@@ -17,12 +20,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from swiftsvc._pools import CancelScope
 from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.http.response import Attempt, StreamedResponse
+from swiftsvc.ops.download.local import StreamVerifier
+from swiftsvc.ops.download.part_files import TempTarget
+from swiftsvc.results import DownloadObjectResult
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
@@ -203,3 +211,68 @@ class ResumableBody:
                 request.obj,
             )
         return 0
+
+
+def receive_body(
+    body: ResumableBody,
+    verifier: StreamVerifier,
+    landing: TempTarget | None,
+    *,
+    kept: int,
+    scope: CancelScope,
+    progress: Callable[[int], None] | None,
+    mtime: float | None,
+) -> None:
+    """Stream ``body`` through ``verifier`` into ``landing`` (if any), then commit it.
+
+    ``kept``: bytes already in the landing (a resumed plain object), read back
+    first so that they go through the whole object's check. The body is
+    closed and an uncommitted landing removed, whatever happens.
+    """
+    try:
+        if landing is not None and kept:
+            for data in landing.read_range(0, kept):
+                verifier.update(data)
+        for chunk in body:
+            scope.check()
+            verifier.update(chunk)
+            if landing is not None:
+                landing.write(chunk)
+            if progress is not None:
+                progress(len(chunk))
+        verifier.finish()
+        if landing is not None:
+            landing.commit(mtime=mtime)
+    finally:
+        body.close()
+        if landing is not None:
+            landing.discard()  # after a commit there is nothing left to remove
+
+
+def verified_contents(
+    body: ResumableBody,
+    verifier: StreamVerifier,
+    *,
+    progress: Callable[[int], None] | None,
+    result: DownloadObjectResult | None,
+) -> Iterator[bytes]:
+    """``out_file='-'``: the verified bytes, for the caller to consume.
+
+    A mismatch raises at the end, as python-swiftclient's reader does; the
+    bytes already handed out cannot be taken back. ``result``'s
+    ``read_length`` grows as the bytes are read.
+    """
+    try:
+        for chunk in body:
+            verifier.update(chunk)
+            if progress is not None:
+                progress(len(chunk))
+            if result is not None:
+                result["read_length"] = verifier.read_length
+            yield chunk
+        verifier.finish()
+    finally:
+        body.close()
+        if result is not None:
+            result["read_length"] = verifier.read_length
+            result["finish_time"] = time.time()

@@ -9,7 +9,8 @@ The same parts let ``skip_identical`` compare a local file segment by segment.
 Pure functions turn a manifest into parts (:func:`parse_manifest`,
 :func:`manifest_etag`, :func:`slice_parts`); :func:`slo_parts` and
 :func:`dlo_parts` fetch what they need (sub-manifests, listings) through the
-job's connection.
+job's connection, and :func:`large_object` picks between them by the first
+answer's headers.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from swiftsvc.errors import ClientException, SwiftError
-from swiftsvc.http.response import Attempt
+from swiftsvc.http.response import Attempt, StreamedResponse
 from swiftsvc.ops.download.local import Part, strip_etag
 from swiftsvc.ops.listing import iter_container_pages
 from swiftsvc.options import Options
@@ -222,6 +223,12 @@ def plan_pieces(parts: Sequence[Part], *, workers: int, min_size: int) -> list[P
     return pieces if len(pieces) > 1 else []
 
 
+def is_slo(headers: Mapping[str, str]) -> bool:
+    """Whether an answer's headers say a Static Large Object (its manifest asked for)."""
+    value = headers.get("x-static-large-object")
+    return (value or "").strip().lower() in ("true", "1", "yes", "on")
+
+
 # ----------------------------------------------------------------- fetching
 
 
@@ -340,3 +347,37 @@ def dlo_parts(
         attempts.extend(error_attempts(error) or ())
         raise
     return LargeObject(parts=parts, etag=listing_etag(parts))
+
+
+def large_object(
+    conn: Connection, response: StreamedResponse, attempts: list[Attempt], *, where: str
+) -> LargeObject | None:
+    """The parts of an SLO or DLO (closing its manifest answer), else None."""
+    headers = response.headers
+    if is_slo(headers):
+        try:
+            manifest = read_limited(response.iter_chunks(), where=where)
+        finally:
+            response.close()
+        entries = parse_manifest(manifest, where=where)
+        return slo_parts(conn, entries, attempts, where=where)
+    if "x-object-manifest" in headers:
+        response.close()
+        return dlo_parts(conn, headers["x-object-manifest"], attempts, where=where)
+    return None
+
+
+def check_listing_etag(
+    response: StreamedResponse, large: LargeObject, *, where: str, container: str, obj: str
+) -> None:
+    """A DLO's segments may change between the listing and the GET: compare ETags."""
+    etag = strip_etag(response.headers.get("etag"))
+    if is_slo(response.headers) or not etag or large.etag is None or etag == large.etag:
+        return
+    response.close()
+    raise SwiftError(
+        f"{where}: the segments changed between listing and download "
+        f"(etag {etag} != {large.etag} from the listing)",
+        container,
+        obj,
+    )

@@ -2,8 +2,8 @@
 
 A download that fails in the process cleans up after itself; one killed
 outright (``kill -9``, a power cut) cannot. Its bytes stay in the target's
-part file (:func:`swiftsvc.ops.download.local.part_path`, one name per target) and
-its *state file* beside it says what they are a part of: container, object,
+part file (:func:`swiftsvc.ops.download.part_files.part_path`, one name per
+target) and its *state file* beside it says what they are a part of: container, object,
 version, kind (plain, SLO, DLO), ETag and size, written before the first
 byte. The next download of that target claims the part file
 (:class:`Partial`) and keeps its bytes only if the object is still that one:
@@ -38,7 +38,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from swiftsvc.ops.download.large import Piece, plan_pieces
-from swiftsvc.ops.download.local import Part, TempTarget, part_path, remove_stale_parts
+from swiftsvc.ops.download.local import Part
+from swiftsvc.ops.download.part_files import TempTarget, part_path, remove_stale_parts
 
 log = logging.getLogger(__name__)
 

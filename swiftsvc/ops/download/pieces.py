@@ -27,7 +27,8 @@ from swiftsvc.ops.download.body import (
     byte_window,
 )
 from swiftsvc.ops.download.large import Piece
-from swiftsvc.ops.download.local import StreamVerifier, TempTarget
+from swiftsvc.ops.download.local import StreamVerifier
+from swiftsvc.ops.download.part_files import TempTarget
 
 if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
