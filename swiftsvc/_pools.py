@@ -305,11 +305,19 @@ class WorkerPool(Generic[ConnT]):
         if abort is None or resume is None:  # a connection that cannot be cut
             return task.fn(conn, *task.args, **task.kwargs)
 
+        # a cancel may reach cut() after the job ended and this worker began the
+        # next call's job: only an abort while the job still runs may touch it
+        guard = threading.Lock()
+        running = [True]
+
         def cut(for_good: bool) -> None:
             # in the cancelling thread: the request in flight fails now
-            abort()
-            if not for_good:
-                resume()  # the job may still send its clean-up
+            with guard:
+                if not running[0]:
+                    return
+                abort()
+                if not for_good:
+                    resume()  # the job may still send its clean-up
 
         # while the job runs, cancelling its scope cuts this connection's requests
         unregister = task.scope.on_abort(cut)
@@ -317,6 +325,8 @@ class WorkerPool(Generic[ConnT]):
             return task.fn(conn, *task.args, **task.kwargs)
         finally:
             unregister()
+            with guard:
+                running[0] = False
             if not self._closed:
                 resume()  # the next job's requests are its own
 
