@@ -1,4 +1,8 @@
-"""A big SLO downloaded as parallel ranged GETs of its pieces, each verified.
+"""A big SLO downloaded in parallel pieces, each verified.
+
+The first piece is a ranged GET of the SLO (its headers describe the
+object); every other piece that is one whole segment is a GET of that
+segment, held to the manifest's ETag for it.
 
 The download job is run directly (a top-level job function, as the Service
 runs it) with a segment pool of its own, through the fault proxy.
@@ -79,6 +83,11 @@ def ranged_gets(fault_proxy: FaultProxy, obj: str) -> list[Any]:
             if r.path.endswith("/" + obj) and r.header("Range") is not None]
 
 
+def segment_gets(fault_proxy: FaultProxy, segments: list[str]) -> list[Any]:
+    return [r for r in fault_proxy.requests
+            if r.method == "GET" and any(r.path.endswith("/" + s) for s in segments)]
+
+
 def leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
 
@@ -90,7 +99,7 @@ def big_slo(seed: Seed, container_name: str) -> list[str]:
                    size=SEGMENT)
 
 
-def test_a_big_slo_is_fetched_in_ranged_pieces_held_to_its_manifest(
+def test_a_big_slo_is_fetched_in_pieces_held_to_its_manifest(
     fault_proxy: FaultProxy, proxied_options: dict[str, str], big_slo: list[str],
     container_name: str, tmp_path: Path,
 ) -> None:
@@ -99,18 +108,25 @@ def test_a_big_slo_is_fetched_in_ranged_pieces_held_to_its_manifest(
     assert result["success"], result
     assert (tmp_path / "big").read_bytes() == slo_bytes()
     assert result["read_length"] == COUNT * SEGMENT
-    pieces = ranged_gets(fault_proxy, "big")
-    assert len(pieces) == COUNT
-    assert {r.header("Range") for r in pieces} == {
-        f"bytes={i * SEGMENT}-{(i + 1) * SEGMENT - 1}" for i in range(COUNT)
-    }
+    # the first piece: a range of the SLO, held to the SLO's ETag
+    [first] = ranged_gets(fault_proxy, "big")
+    assert first.header("Range") == f"bytes=0-{SEGMENT - 1}"
     slo_etag = md5("".join(md5(bytes([65 + i]) * SEGMENT) for i in range(COUNT)).encode())
-    assert {r.header("If-Match") for r in pieces} == {f'"{slo_etag}"'}
+    assert first.header("If-Match") == f'"{slo_etag}"'
+    # the others: their segments, each held to its ETag in the manifest
+    direct = segment_gets(fault_proxy, big_slo)
+    assert sorted(r.path.rsplit("/", 1)[1] for r in direct) == [
+        name.rsplit("/", 1)[1] for name in big_slo[1:]
+    ]
+    for request in direct:
+        index = big_slo.index(request.path.split(f"{container_name}_segments/", 1)[1])
+        assert request.header("If-Match") == f'"{md5(bytes([65 + index]) * SEGMENT)}"'
+        assert request.header("Range") is None
     # the manifest, then one GET per piece; attempts are the tries of the
     # piece that needed most (COMPAT.md §5), every answer in response_dict
     assert result["attempts"] == 1
     answers = result["response_dict"]["response_dicts"]
-    assert [a["status"] for a in answers] == [200] + [206] * COUNT
+    assert [a["status"] for a in answers] == [200, 206] + [200] * (COUNT - 1)
 
 
 def test_a_piece_with_wrong_bytes_fails_naming_its_segment_and_writes_nothing(
@@ -143,7 +159,7 @@ def test_a_piece_cut_short_is_resumed_within_its_range(
     assert result["success"], result
     assert (tmp_path / "big").read_bytes() == slo_bytes()
     pieces = ranged_gets(fault_proxy, "big")
-    assert len(pieces) == COUNT + 1
+    assert len(pieces) == 2
     # the first ranged GET (the first piece's) was cut: its rest is asked
     # for, held to the SLO's ETag
     resumes = [r for r in pieces if r.header("Range") == f"bytes=1000-{SEGMENT - 1}"]
@@ -181,7 +197,56 @@ def test_a_busy_segment_pool_leaves_every_piece_to_the_job_itself(
         blocker.result()
     assert result["success"], result
     assert (tmp_path / "big").read_bytes() == slo_bytes()
-    assert len(ranged_gets(fault_proxy, "big")) == COUNT
+    assert len(ranged_gets(fault_proxy, "big")) == 1
+    assert len(segment_gets(fault_proxy, big_slo)) == COUNT - 1
+
+
+def test_a_segment_piece_cut_short_is_resumed_from_its_segment(
+    fault_proxy: FaultProxy, proxied_options: dict[str, str], big_slo: list[str],
+    container_name: str, tmp_path: Path,
+) -> None:
+    fault_proxy.truncate_body(1000, method="GET", path=f"/{big_slo[2]}$")
+    with segment_pool(proxied_options) as pool:
+        result = download(proxied_options, pool, container_name, "big", tmp_path)
+    assert result["success"], result
+    assert (tmp_path / "big").read_bytes() == slo_bytes()
+    tries = segment_gets(fault_proxy, [big_slo[2]])
+    assert [r.header("Range") for r in tries] == [None, f"bytes=1000-{SEGMENT - 1}"]
+    assert {r.header("If-Match") for r in tries} == {f'"{md5(b"C" * SEGMENT)}"'}
+    assert result["attempts"] == 2
+
+
+def test_a_segment_replaced_after_the_manifest_fails_naming_it_and_writes_nothing(
+    seed: Seed, proxied_options: dict[str, str], big_slo: list[str],
+    container_name: str, tmp_path: Path,
+) -> None:
+    # same size, other bytes: the manifest still promises the old ETag
+    seed.put(f"{container_name}_segments", big_slo[1], b"x" * SEGMENT)
+    (tmp_path / "big").write_bytes(b"old")
+    with segment_pool(proxied_options) as pool:
+        result = download(proxied_options, pool, container_name, "big", tmp_path)
+    assert not result["success"]
+    assert big_slo[1] in str(result["error"])
+    assert "changed since the manifest was read" in str(result["error"])
+    assert (tmp_path / "big").read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_a_segment_not_readable_by_itself_comes_as_a_range_of_the_slo(
+    status: int, fault_proxy: FaultProxy, proxied_options: dict[str, str],
+    big_slo: list[str], container_name: str, tmp_path: Path,
+) -> None:
+    # e.g. a token allowed to read the manifest's container but not, by
+    # that path, the segments' one
+    fault_proxy.respond(status, method="GET", path=f"/{big_slo[1]}$", times=None)
+    with segment_pool(proxied_options) as pool:
+        result = download(proxied_options, pool, container_name, "big", tmp_path)
+    assert result["success"], result
+    assert (tmp_path / "big").read_bytes() == slo_bytes()
+    assert sorted(r.header("Range") for r in ranged_gets(fault_proxy, "big")) == [
+        f"bytes=0-{SEGMENT - 1}", f"bytes={SEGMENT}-{2 * SEGMENT - 1}"
+    ]
 
 
 def test_cancelling_during_the_pieces_stops_them_and_leaves_no_file(
@@ -226,4 +291,5 @@ def test_the_service_downloads_a_big_slo_in_pieces_on_its_segment_pool(
         [result] = svc.download(container_name, ["big"], options={"out_directory": str(tmp_path)})
     assert result["success"], result
     assert (tmp_path / "big").read_bytes() == slo_bytes()
-    assert len(ranged_gets(fault_proxy, "big")) == COUNT
+    assert len(ranged_gets(fault_proxy, "big")) == 1
+    assert len(segment_gets(fault_proxy, big_slo)) == COUNT - 1

@@ -28,7 +28,9 @@ from swiftsvc.ops.download.body import (
 )
 from swiftsvc.ops.download.large import (
     Piece,
+    Segment,
     check_listing_etag,
+    direct_segment,
     is_slo,
     large_object,
     plan_pieces,
@@ -205,7 +207,9 @@ class _Download:
                     self.resume.keep(kept, cut=identity.size)
                 request = GetRequest(self.item.container, self.item.obj, query, headers,
                                      if_match=slo["If-Match"])
-                self._receive_pieces(request, pieces, target, identity)
+                segments = [direct_segment(large.parts[p.index:p.index + len(p.parts)])
+                            for p in pieces]
+                self._receive_pieces(request, pieces, segments, target, identity)
                 return self._result()
             offset, count = verified_prefix(large.parts, done)
             if offset:
@@ -363,6 +367,7 @@ class _Download:
         self,
         request: GetRequest,
         pieces: list[Piece],
+        segments: list[Segment | None],
         target: str | None,
         identity: Identity,
     ) -> None:
@@ -371,7 +376,8 @@ class _Download:
         assert pool is not None
         options = self.options
         fetcher = PieceFetcher(request, pieces, scope=self.settings.scope,
-                               max_resumes=options.retries, where=f"Error downloading {self.where}")
+                               max_resumes=options.retries, where=f"Error downloading {self.where}",
+                               segments=segments)
         landing = None
         try:
             first = fetcher.first_response(self.conn)

@@ -4,7 +4,9 @@ An SLO's pieces (whole segments, planned by
 :func:`swiftsvc.ops.download.large.plan_pieces`) are fetched by the job's
 own thread and by helpers on the segment pool, each piece verified and
 written at its offset in the temporary file, each resumed on its own like
-any body (:class:`~swiftsvc.ops.download.body.ResumableBody`).
+any body (:class:`~swiftsvc.ops.download.body.ResumableBody`). A piece that
+is one whole segment is fetched from the segment itself
+(:func:`~swiftsvc.ops.download.large.direct_segment`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from swiftsvc._pools import Cancelled, CancelScope, WorkerPool
-from swiftsvc.errors import ClientException
+from swiftsvc.errors import ClientException, SwiftError
 from swiftsvc.http.response import Attempt, StreamedResponse
 from swiftsvc.ops.download.body import (
     ByteWindow,
@@ -26,7 +28,7 @@ from swiftsvc.ops.download.body import (
     ResumableBody,
     byte_window,
 )
-from swiftsvc.ops.download.large import Piece
+from swiftsvc.ops.download.large import Piece, Segment
 from swiftsvc.ops.download.local import StreamVerifier
 from swiftsvc.ops.download.part_files import TempTarget
 
@@ -34,6 +36,14 @@ if TYPE_CHECKING:
     from swiftsvc.http.connection import Connection
 
 log = logging.getLogger(__name__)
+
+# a segment the token may not read directly, or not found by that name: the
+# ranged GET of the SLO (which reads it as the proxy sees it) is asked instead
+_FALL_BACK = frozenset({401, 403, 404})
+# the manifest's conditions are not the segment's
+_NOT_FOR_SEGMENTS = frozenset(
+    {"range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"}
+)
 
 
 class PieceFetcher:
@@ -45,7 +55,10 @@ class PieceFetcher:
     shared list. Each piece is verified part by part against its MD5s while
     it streams, resumes on its own, and lands at its offset in the temporary
     file. Every ranged GET carries ``If-Match`` (the SLO's ETag), so all
-    pieces come from the object the manifest describes.
+    pieces come from the object the manifest describes; a piece fetched
+    from its segment carries the segment's ETag from that manifest instead.
+    The first piece is always a ranged GET of the object: its headers
+    describe the object, and its ``If-Match`` holds the manifest to the SLO.
 
     The first failure cancels the other pieces; :meth:`run` waits for every
     helper before it returns or raises, so nothing writes to the file after.
@@ -59,9 +72,13 @@ class PieceFetcher:
         scope: CancelScope,
         max_resumes: int,
         where: str,
+        segments: Sequence[Segment | None] = (),
     ) -> None:
         self._request = request
         self._pieces = pieces
+        self._segments = list(segments) or [None] * len(pieces)
+        # what each piece's resumes ask for: the object, or the piece's segment
+        self._requests = [request] * len(pieces)
         self._call_scope = scope
         # cancelled by the first failure (or with the call): the others stop
         self._scope = scope.child()
@@ -164,12 +181,11 @@ class PieceFetcher:
     ) -> None:
         """One piece, start to end; its failure is recorded, and stops the others."""
         piece = self._pieces[number]
-        request = self._request
         try:
             if response is None:
                 response = self._get(conn, number)
-            body = ResumableBody(lambda: conn, request, response, history=self._attempts[number],
-                                 max_resumes=self._max_resumes)
+            body = ResumableBody(lambda: conn, self._requests[number], response,
+                                 history=self._attempts[number], max_resumes=self._max_resumes)
             verifier = StreamVerifier(piece.parts, where=self._where, first_index=piece.index)
             offset = piece.first
             try:
@@ -193,6 +209,11 @@ class PieceFetcher:
                 raise
 
     def _get(self, conn: Connection, number: int) -> StreamedResponse:
+        segment = self._segments[number] if number else None
+        if segment is not None:
+            response = self._get_segment(conn, number, segment)
+            if response is not None:
+                return response
         piece = self._pieces[number]
         request = self._request
         headers = {k: v for k, v in request.headers.items() if k.lower() != "range"}
@@ -216,4 +237,45 @@ class PieceFetcher:
                 request.container,
                 request.obj,
             )
+        return response
+
+    def _get_segment(
+        self, conn: Connection, number: int, segment: Segment
+    ) -> StreamedResponse | None:
+        """GET the piece's segment itself; None: ask the object for the range instead."""
+        request = self._request
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FOR_SEGMENTS}
+        headers["If-Match"] = f'"{segment.etag}"'
+        history = self._attempts[number]
+        where = f"/{segment.container}/{segment.obj}"
+        try:
+            response = conn.get_object(segment.container, segment.obj, headers=headers)
+        except ClientException as error:
+            history.extend(error.attempts)
+            if error.http_status in _FALL_BACK:
+                log.debug("segment %s not readable directly (%s): ranged GET of the object",
+                          where, error.http_status)
+                return None
+            if error.http_status == 412:
+                raise SwiftError(
+                    f"{self._where}: segment {where} changed since the manifest was read "
+                    "(If-Match failed)",
+                    request.container,
+                    request.obj,
+                    exc=error,
+                ) from error
+            raise
+        history.extend(response.attempts)
+        window = byte_window(response.status, response.headers)
+        if window != ByteWindow(0, segment.size - 1):
+            response.close()
+            raise DownloadInterrupted(
+                f"{self._where}: segment {where} is not the {segment.size} bytes the manifest "
+                f"says ({response.status}, content-length "
+                f"{response.headers.get('content-length')!r})",
+                request.container,
+                request.obj,
+            )
+        self._requests[number] = GetRequest(segment.container, segment.obj, {}, headers,
+                                            if_match=headers["If-Match"])
         return response
