@@ -17,8 +17,13 @@ from swiftsvc import results
 from swiftsvc._hashing import FileState
 from swiftsvc._pools import POLL_INTERVAL, CancelScope
 from swiftsvc.errors import ClientException, SwiftError
-from swiftsvc.ops.upload.conditions import WriteConditions, manifest_check, without_conditions
-from swiftsvc.ops.upload.large import LargeTarget
+from swiftsvc.ops.upload.conditions import (
+    WriteConditions,
+    explained,
+    manifest_check,
+    without_conditions,
+)
+from swiftsvc.ops.upload.large import LargeTarget, delete_segments
 from swiftsvc.ops.upload.remote import (
     Existing,
     RemoteObject,
@@ -32,6 +37,7 @@ from swiftsvc.ops.upload.segments import (
     segment_container_name,
     segment_layout,
     segment_size_problem,
+    segments_to_delete,
 )
 from swiftsvc.ops.upload.sources import UploadItem
 from swiftsvc.options import Options
@@ -110,6 +116,28 @@ def object_result(
         response=response, history=None if response is not None or error is not None else (),
         error=error,
     )
+
+
+def settle(
+    conn: Connection,
+    task: UploadTask,
+    result: UploadObjectResult,
+    conditions: WriteConditions,
+    *,
+    old: list[tuple[str, str]],
+    used: list[tuple[str, str]],
+) -> UploadObjectResult:
+    """After an object's upload: the segments of the object it replaced that
+    the new one does not use are deleted (``segment_delete_results``), or a
+    refused conditional write is said in words."""
+    if result["success"] and old:
+        result["segment_delete_results"] = delete_segments(
+            conn, task.ctx, segments_to_delete(old, used)
+        )
+    elif not result["success"] and result["error"] is not None:
+        result["error"] = explained(result["error"], conditions, task.container,
+                                    task.item.object_name)
+    return result
 
 
 def marker_result(

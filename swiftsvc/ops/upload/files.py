@@ -33,9 +33,10 @@ from swiftsvc.ops.upload.common import (
     object_headers,
     object_result,
     os_error,
+    settle,
 )
 from swiftsvc.ops.upload.conditions import check_before_write, explained, write_conditions
-from swiftsvc.ops.upload.large import checked_etag, delete_segments, upload_file_segments
+from swiftsvc.ops.upload.large import checked_etag, upload_file_segments
 from swiftsvc.ops.upload.remote import (
     DIRECTORY_CONTENT_TYPE,
     RemoteObject,
@@ -47,7 +48,6 @@ from swiftsvc.ops.upload.remote import (
 from swiftsvc.ops.upload.segments import (
     UploadMode,
     mtime_value,
-    segments_to_delete,
     too_large_message,
     upload_mode,
 )
@@ -67,7 +67,7 @@ def upload_file(conn: Connection, task: UploadTask) -> UploadObjectResult:
     being stored as bytes that never existed together, or skipped on a
     stale comparison.
     """
-    item, options, ctx = task.item, task.options, task.ctx
+    item, options = task.item, task.options
     if item.error is not None:
         return object_result(task, None, error=local_error(item))
     assert item.path is not None and item.size is not None and item.mtime is not None
@@ -132,14 +132,7 @@ def upload_file(conn: Connection, task: UploadTask) -> UploadObjectResult:
         return object_result(task, headers, error=problem)
     except OSError as error:
         return object_result(task, headers, error=os_error(item, error))
-    if result["success"] and old:
-        result["segment_delete_results"] = delete_segments(
-            conn, ctx, segments_to_delete(old, used)
-        )
-    elif not result["success"] and result["error"] is not None:
-        result["error"] = explained(result["error"], conditions, task.container,
-                                    item.object_name)
-    return result
+    return settle(conn, task, result, conditions, old=old, used=used)
 
 
 def _put_file(

@@ -33,6 +33,7 @@ from swiftsvc.ops.upload.common import (
     learn_remote,
     object_headers,
     object_result,
+    settle,
 )
 from swiftsvc.ops.upload.conditions import (
     WriteConditions,
@@ -40,12 +41,11 @@ from swiftsvc.ops.upload.conditions import (
     explained,
     write_conditions,
 )
-from swiftsvc.ops.upload.large import checked_etag, delete_segments, upload_stream_segments
+from swiftsvc.ops.upload.large import checked_etag, upload_stream_segments
 from swiftsvc.ops.upload.remote import cleanup_needed
 from swiftsvc.ops.upload.segments import (
     UploadMode,
     mtime_value,
-    segments_to_delete,
     too_large_message,
     upload_mode,
 )
@@ -128,7 +128,7 @@ class SegmentReader:
 
 def upload_stream(conn: Connection, task: UploadTask) -> UploadObjectResult:
     """A file-like object (or an empty one for a None source)."""
-    item, options, ctx = task.item, task.options, task.ctx
+    item, options = task.item, task.options
     stream = item.stream if item.stream is not None else io.BytesIO()
     # a stream has no mtime: its start time names its segments, as python-swiftclient does
     mtime = mtime_value(round(time.time()))
@@ -167,14 +167,7 @@ def upload_stream(conn: Connection, task: UploadTask) -> UploadObjectResult:
         )
     except SwiftError as error:
         return object_result(task, headers, error=error)
-    if result["success"] and old:
-        result["segment_delete_results"] = delete_segments(
-            conn, ctx, segments_to_delete(old, used)
-        )
-    elif not result["success"] and result["error"] is not None:
-        result["error"] = explained(result["error"], conditions, task.container,
-                                    item.object_name)
-    return result
+    return settle(conn, task, result, conditions, old=old, used=used)
 
 
 def _put_stream(
