@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _large import connection, put_slo
+from _large import connection, put_dlo, put_slo
 from _seed import Seed
 
 from swiftsvc import Service
@@ -227,7 +227,7 @@ def test_a_segment_replaced_after_the_manifest_fails_naming_it_and_writes_nothin
         result = download(proxied_options, pool, container_name, "big", tmp_path)
     assert not result["success"]
     assert big_slo[1] in str(result["error"])
-    assert "changed since the manifest was read" in str(result["error"])
+    assert "changed since the object's segments were read" in str(result["error"])
     assert (tmp_path / "big").read_bytes() == b"old"
     assert leftovers(tmp_path) == []
 
@@ -246,6 +246,44 @@ def test_a_segment_not_readable_by_itself_comes_as_a_range_of_the_slo(
     assert (tmp_path / "big").read_bytes() == slo_bytes()
     assert sorted(r.header("Range") for r in ranged_gets(fault_proxy, "big")) == [
         f"bytes=0-{SEGMENT - 1}", f"bytes={SEGMENT}-{2 * SEGMENT - 1}"
+    ]
+
+
+def test_a_big_dlo_is_fetched_segment_by_segment_held_to_its_listing(
+    seed: Seed, fault_proxy: FaultProxy, proxied_options: dict[str, str],
+    container_name: str, tmp_path: Path,
+) -> None:
+    names = put_dlo(seed, container_name, "dlo", f"{container_name}_segments", count=COUNT,
+                    size=SEGMENT)
+    with segment_pool(proxied_options) as pool:
+        result = download(proxied_options, pool, container_name, "dlo", tmp_path)
+    assert result["success"], result
+    expected = b"".join(bytes([97 + i]) * SEGMENT for i in range(COUNT))
+    assert (tmp_path / "dlo").read_bytes() == expected
+    # the manifest object's GET, then each segment held to its listed ETag
+    assert ranged_gets(fault_proxy, "dlo") == []
+    direct = segment_gets(fault_proxy, names)
+    assert len(direct) == COUNT
+    for request in direct:
+        index = names.index(request.path.split(f"{container_name}_segments/", 1)[1])
+        assert request.header("If-Match") == f'"{md5(bytes([97 + index]) * SEGMENT)}"'
+    assert result["read_length"] == COUNT * SEGMENT
+
+
+def test_a_dlo_segment_not_readable_by_itself_comes_as_a_range_of_the_dlo(
+    seed: Seed, fault_proxy: FaultProxy, proxied_options: dict[str, str],
+    container_name: str, tmp_path: Path,
+) -> None:
+    names = put_dlo(seed, container_name, "dlo", f"{container_name}_segments", count=COUNT,
+                    size=SEGMENT)
+    fault_proxy.respond(403, method="GET", path=f"/{names[0]}$", times=None)
+    with segment_pool(proxied_options) as pool:
+        result = download(proxied_options, pool, container_name, "dlo", tmp_path)
+    assert result["success"], result
+    expected = b"".join(bytes([97 + i]) * SEGMENT for i in range(COUNT))
+    assert (tmp_path / "dlo").read_bytes() == expected
+    assert [r.header("Range") for r in ranged_gets(fault_proxy, "dlo")] == [
+        f"bytes=0-{SEGMENT - 1}"
     ]
 
 

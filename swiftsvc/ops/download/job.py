@@ -193,10 +193,19 @@ class _Download:
                                             sum(part.size for part in large.parts))
             done = self.resume.verified_parts(identity, large.parts, landed=landed)
             pool = self.settings.segments
-            if slo and not to_stdout and pool is not None and any(done):
+            # an SLO's pieces are held to its manifest (If-Match its ETag); a
+            # DLO is whatever its listing says, so it is split only into its
+            # segments, each held to its listed ETag (a range of a DLO of many
+            # listing pages may come back whole)
+            split = not to_stdout and (bool(slo) or not slo_object)
+            if split and pool is not None and any(done):
                 pieces = remaining_pieces(checked, done, workers=pool.size, min_size=PIECE_MIN)
             else:
-                pieces = self._pieces(checked) if slo and not to_stdout else []
+                pieces = self._pieces(checked) if split else []
+            segments = [direct_segment(large.parts[p.index:p.index + len(p.parts)])
+                        for p in pieces]
+            if not slo and not all(segments):
+                pieces = []
             if any(done) and all(done):
                 # every part was on disk already
                 self.resume.land_kept(target, identity, mtime=self._mtime(response))
@@ -206,10 +215,10 @@ class _Download:
                     kept = sum(p.size for p, ok in zip(large.parts, done, strict=True) if ok)
                     self.resume.keep(kept, cut=identity.size)
                 request = GetRequest(self.item.container, self.item.obj, query, headers,
-                                     if_match=slo["If-Match"])
-                segments = [direct_segment(large.parts[p.index:p.index + len(p.parts)])
-                            for p in pieces]
-                self._receive_pieces(request, pieces, segments, target, identity)
+                                     if_match=slo.get("If-Match"))
+                # a DLO's manifest answer describes it; an SLO's first piece does
+                self._receive_pieces(request, pieces, segments, target, identity,
+                                     described=None if slo else response)
                 return self._result()
             offset, count = verified_prefix(large.parts, done)
             if offset:
@@ -370,6 +379,8 @@ class _Download:
         segments: list[Segment | None],
         target: str | None,
         identity: Identity,
+        *,
+        described: StreamedResponse | None,
     ) -> None:
         """An SLO's pieces fetched in parallel, verified, landed at their offsets."""
         pool = self.settings.segments
@@ -377,18 +388,20 @@ class _Download:
         options = self.options
         fetcher = PieceFetcher(request, pieces, scope=self.settings.scope,
                                max_resumes=options.retries, where=f"Error downloading {self.where}",
-                               segments=segments)
+                               segments=segments, first_direct=described is not None)
         landing = None
         try:
             first = fetcher.first_response(self.conn)
-            landing = self._open_landing(target, identity, as_dir=self._as_dir(target, first))
+            described = described or first
+            landing = self._open_landing(target, identity,
+                                         as_dir=self._as_dir(target, described))
             if landing is not None:
                 landing.truncate(identity.size)
             progress = self.settings.events.byte_counter(ACTION, self.item.container,
                                                          self.item.obj)
             fetcher.run(self.conn, pool, landing=landing, progress=progress)
             if landing is not None:
-                landing.commit(mtime=self._mtime(first))
+                landing.commit(mtime=self._mtime(described))
         finally:
             fetcher.close()
             self.record.history.extend(fetcher.attempts)

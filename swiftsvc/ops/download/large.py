@@ -237,9 +237,9 @@ def direct_segment(parts: Sequence[Part]) -> Segment | None:
     """The segment to GET for a piece that is one whole segment; else None (pure).
 
     A ranged GET of the SLO costs the proxy a manifest read, and Swift's SLO
-    middleware hashes every whole segment it relays (on top of the client's
-    own check): GETting the segment itself spares both, about 3 s of server
-    CPU per GiB on the local Swift (bench/RESULTS.md). A piece of several small
+    and DLO middlewares hash every whole segment they relay (on top of the
+    client's own check): GETting the segment itself spares both, about 3 s of
+    server CPU per GiB on the local Swift (bench/RESULTS.md). A piece of several small
     segments keeps its one ranged GET: one request, not one per segment.
     Inline data, a cut segment (no MD5) and a name that is no
     ``/container/object`` are never fetched directly.

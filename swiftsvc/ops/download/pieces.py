@@ -57,8 +57,9 @@ class PieceFetcher:
     file. Every ranged GET carries ``If-Match`` (the SLO's ETag), so all
     pieces come from the object the manifest describes; a piece fetched
     from its segment carries the segment's ETag from that manifest instead.
-    The first piece is always a ranged GET of the object: its headers
-    describe the object, and its ``If-Match`` holds the manifest to the SLO.
+    An SLO's first piece is always a ranged GET of the object: its headers
+    describe the object, and its ``If-Match`` holds the manifest to the SLO
+    (``first_direct``: a DLO's first piece is a segment too).
 
     The first failure cancels the other pieces; :meth:`run` waits for every
     helper before it returns or raises, so nothing writes to the file after.
@@ -73,10 +74,13 @@ class PieceFetcher:
         max_resumes: int,
         where: str,
         segments: Sequence[Segment | None] = (),
+        first_direct: bool = False,
     ) -> None:
         self._request = request
         self._pieces = pieces
         self._segments = list(segments) or [None] * len(pieces)
+        # an SLO's first piece is a range of the SLO: its headers describe it
+        self._first_direct = first_direct
         # what each piece's resumes ask for: the object, or the piece's segment
         self._requests = [request] * len(pieces)
         self._call_scope = scope
@@ -209,7 +213,7 @@ class PieceFetcher:
                 raise
 
     def _get(self, conn: Connection, number: int) -> StreamedResponse:
-        segment = self._segments[number] if number else None
+        segment = self._segments[number] if number or self._first_direct else None
         if segment is not None:
             response = self._get_segment(conn, number, segment)
             if response is not None:
@@ -258,8 +262,8 @@ class PieceFetcher:
                 return None
             if error.http_status == 412:
                 raise SwiftError(
-                    f"{self._where}: segment {where} changed since the manifest was read "
-                    "(If-Match failed)",
+                    f"{self._where}: segment {where} changed since the object's segments "
+                    "were read (If-Match failed)",
                     request.container,
                     request.obj,
                     exc=error,
