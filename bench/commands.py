@@ -258,13 +258,15 @@ def _listing(account: floor.Account, container: str, prefix: str = "") -> list[d
         conn.close()
 
 
-_range_md5: dict[tuple[str, int, int], str] = {}
+_range_md5: dict[tuple[str, int, int, int], str] = {}
 
 
 def _md5_of(path: str, offset: int = 0, length: int | None = None) -> str:
     # the same segments are checked every round: hash each range of the source once
-    size = os.path.getsize(path) if length is None else length
-    key = (path, offset, size)
+    # (while the file's mtime stays the same)
+    stat = os.stat(path)
+    size = stat.st_size if length is None else length
+    key = (path, stat.st_mtime_ns, offset, size)
     if key not in _range_md5:
         digest = hashlib.md5(usedforsecurity=False)
         with open(path, "rb") as source:
