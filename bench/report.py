@@ -3,7 +3,8 @@
     .venv/bin/python bench/report.py [bench/results.json]   # regenerate both
 
 Medians over rounds; ratios are swiftsvc / swiftclient and swiftsvc / floor
-(throughput: higher is better; CPU and RSS: lower is better). The section
+(throughput: higher is better; CPU and RSS: lower is better); at CLI level,
+the swiftsvc command over the swift command and over rclone. The section
 between the ``analysis`` markers of an existing RESULTS.md is hand-written
 (profiling findings) and is carried over when the file is regenerated.
 """
@@ -564,6 +565,14 @@ def markdown(results: Mapping[str, Any], analysis: str) -> str:
         )
         + ". Rates of the big container come from "
         f"{cfg.get('big_rounds', 1)} round(s): indicative only; its point is the RSS.",
+        "- CLI level (`cli` part, `bench/commands.py`): each run is the command itself in a "
+        "fresh process, its wall time from start to exit; client CPU is that process's user + "
+        "sys time (`wait4`), peak RSS its `VmHWM` polled every 20 ms from `/proc` "
+        "(`ru_maxrss` would carry the launcher's peak over `execve`). rclone is configured "
+        "only by `RCLONE_CONFIG_BENCH_*` variables (swift, v1 auth; `RCLONE_CONFIG=/dev/null`). "
+        "The download sources are made beforehand (tar PUTs; the large one an SLO by the "
+        "floor); the deletes delete the containers the uploads made. The harness verifies each "
+        "run after counting its requests, so the checks' own requests are not counted.",
         "- Benchmarks are never run by the test suite. Regenerate this page from "
         "`bench/results.json` with `.venv/bin/python bench/report.py`.",
         "",
@@ -771,11 +780,20 @@ def _api_axes(
         if relative:
             axis.axhline(1.0, color="black", linewidth=0.8)
         if log:
-            axis.set_yscale("log")
+            _log_scale(axis)
         axis.set_title(title)
         axis.set_xticks(range(len(parts)))
         axis.set_xticklabels(labels, rotation=15, ha="right", fontsize=8)
         axis.legend(fontsize=8)
+
+
+def _log_scale(axis: Any) -> None:
+    from matplotlib.ticker import FormatStrFormatter
+
+    axis.set_yscale("log")
+    # plain numbers (0.5, 2) rather than powers of ten on the ratio axes
+    axis.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    axis.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
 
 
 def _cli_axes(
@@ -812,7 +830,7 @@ def _cli_axes(
             axis.bar_label(bars, labels=[f"{h:.2f}" if h else "" for h in heights], fontsize=7)
         axis.axhline(1.0, color="black", linewidth=0.8)
         if log:
-            axis.set_yscale("log")
+            _log_scale(axis)
         axis.set_title(title)
         axis.set_xticks(range(len(parts)))
         axis.set_xticklabels(labels, rotation=15, ha="right", fontsize=8)

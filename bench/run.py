@@ -4,12 +4,16 @@ Starts one local real Swift (``swiftsvc.testing.LocalSwift``) with its state
 and devices on tmpfs (``/dev/shm``), then runs each workload through every
 client in a fresh subprocess (``workloads.py``), rounds interleaved (A, B,
 floor; then B, floor, A; ...) so that drift of the server hits every client
-alike. Writes ``bench/results.json``, ``bench/RESULTS.md`` and
-``bench/chart.png`` (``report.py``).
+alike. The ``cli`` part runs the same workloads through the commands a user
+types (``swiftsvc``, python-swiftclient's ``swift``, rclone; ``commands.py``),
+each verified after its run. Writes ``bench/results.json``, ``bench/RESULTS.md``
+and ``bench/chart.png`` (``report.py``).
 
     .venv/bin/python bench/run.py            # default: 3 rounds, 20k-object container
     .venv/bin/python bench/run.py --full     # 200k-object container (long)
     .venv/bin/python bench/run.py --only small_upload,auth --rounds 5
+    mkdir -p /tmp/b && .venv/bin/python bench/run.py --only cli --rounds 1 \
+        --small-count 200 --large-mib 256 --out /tmp/b   # a short look at the CLI level
 
 Benchmarks never run in the test suite.
 """
