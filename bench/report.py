@@ -730,7 +730,8 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
         f"{info['nproc']} CPUs, Python {info['python']}, {info['date']}",
         fontsize=10,
     )
-    fig.tight_layout()
+    # room at the top for the title
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
@@ -791,9 +792,12 @@ def _log_scale(axis: Any) -> None:
     from matplotlib.ticker import FormatStrFormatter
 
     axis.set_yscale("log")
-    # plain numbers (0.5, 2) rather than powers of ten on the ratio axes
+    # plain numbers (0.5, 2) rather than powers of ten on the ratio axes; the minor
+    # ticks labelled only within one decade, where there are no major ones to read
     axis.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-    axis.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+    low, high = axis.get_ylim()
+    if low > 0 and high / low < 10:
+        axis.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
 
 
 def _cli_axes(
