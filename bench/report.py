@@ -683,9 +683,13 @@ def cli_section(results: Mapping[str, Any], sums: Mapping[tuple[str, str], Summa
             "What each command made of the large upload (the kind read back from the object, "
             "the PUTs in flight from the proxy log's start and end times): "
             + "; ".join(kinds)
-            + ". rclone 1.60 has no SLO upload: `--swift-chunk-size` makes a DLO "
-            "(`X-Object-Manifest`), and `--transfers` spreads files, not the segments of one.",
+            + ".",
         ]
+    if _first_good(runs, "cli_large_upload", "rclone").get("large_object") == "DLO":
+        lines[-1] += (
+            " rclone has no SLO upload: `--swift-chunk-size` makes a DLO (`X-Object-Manifest`), "
+            "and `--transfers` spreads files, not the segments of one."
+        )
     lines += ["", "Requests each command sent (first good round, from the proxy's access log):", ""]
     rows = []
     for part in parts:
