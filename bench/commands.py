@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -198,30 +199,41 @@ def run(cmd: Command, logs: Path, timeout: float) -> Outcome:
     """Run ``cmd`` once; wall time, CPU and peak RSS of its process; exit status as failure."""
     outcome = Outcome()
     stdout_path, stderr_path = logs / "stdout", logs / "stderr"
+    peak = [0]
+    exited, killed = threading.Event(), threading.Event()
     with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(
             cmd.argv, cwd=cmd.cwd, env=cmd.env, stdin=subprocess.DEVNULL, stdout=stdout,
             stderr=stderr,
         )  # fmt: skip
-        peak = 0
-        killed = False
-        while True:
-            # wait4 rather than Popen.wait: it returns the child's own rusage
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            peak = max(peak, _peak_rss_kib(process.pid) or 0)
-            if not killed and time.perf_counter() - started > timeout:
-                process.kill()
-                killed = True
-            time.sleep(_POLL)
-        outcome.wall = time.perf_counter() - started
+
+        def sample() -> None:
+            while not exited.wait(_POLL):
+                peak[0] = max(peak[0], _peak_rss_kib(process.pid) or 0)
+
+        def kill() -> None:
+            killed.set()
+            process.kill()
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        killer = threading.Timer(timeout, kill)
+        sampler.start()
+        killer.start()
+        try:
+            # wait4 rather than Popen.wait: it returns the child's own rusage, and
+            # blocking in it (the sampling on another thread) ends the clock on the exit
+            _, status, usage = os.wait4(process.pid, 0)
+            outcome.wall = time.perf_counter() - started
+        finally:
+            exited.set()
+            killer.cancel()
+            sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     outcome.cpu_user, outcome.cpu_sys = usage.ru_utime, usage.ru_stime
-    outcome.maxrss_kib = peak
+    outcome.maxrss_kib = peak[0]
     outcome.ru_maxrss_kib = usage.ru_maxrss
-    if killed:
+    if killed.is_set():
         outcome.failed, outcome.first_error = 1, f"timed out after {timeout:.0f} s"
     elif process.returncode != 0:
         tail = stderr_path.read_text(errors="replace").strip().splitlines()[-3:]
