@@ -557,7 +557,7 @@ def markdown(results: Mapping[str, Any], analysis: str) -> str:
         "- The floor makes the minimal requests of each workload with `http.client`: "
         "no retries, no MD5, 10 threads with one keep-alive connection each.",
         f"- The big container has {cfg['big_count']} zero-byte objects "
-        "(`--full`: 200000; default 20000 so the whole run stays near 15 minutes).",
+        "(`--full`: 200000; default 20000 to keep the run short).",
         "- Time per part of this run (setup included): "
         + (
             ", ".join(f"{k} {v / 60:.1f} min" for k, v in cfg.get("part_seconds", {}).items())
