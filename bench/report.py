@@ -3,7 +3,8 @@
     .venv/bin/python bench/report.py [bench/results.json]   # regenerate both
 
 Medians over rounds; ratios are swiftsvc / swiftclient and swiftsvc / floor
-(throughput: higher is better; CPU and RSS: lower is better). The section
+(throughput: higher is better; CPU and RSS: lower is better); at CLI level,
+the swiftsvc command over the swift command and over rclone. The section
 between the ``analysis`` markers of an existing RESULTS.md is hand-written
 (profiling findings) and is carried over when the file is regenerated.
 """
@@ -70,8 +71,18 @@ PARTS = (
     Part("big_download", "download {big} zero-byte objects", "objects/s"),
     Part("big_delete", "delete {big} objects", "objects/s"),
 )
-PART_BY_KEY = {part.key: part for part in PARTS}
+# the same workloads through the command-line tools (``run.py --only cli``)
+CLI_PARTS = (
+    Part("cli_small_upload", "upload {small} x 4 KiB (a folder)", "objects/s"),
+    Part("cli_small_download", "download {small} x 4 KiB", "objects/s"),
+    Part("cli_small_delete", "delete {small} x 4 KiB", "objects/s"),
+    Part("cli_large_upload", "upload {large} ({segment} segments)", "MB/s"),
+    Part("cli_large_download", "download that {large} SLO", "MB/s"),
+)
+PART_BY_KEY = {part.key: part for part in PARTS + CLI_PARTS}
 CLIENTS = ("swiftsvc", "swiftsvc-batch", "swiftclient", "floor")
+# the commands, and how the report names them
+CLI_CLIENTS = {"swiftsvc-cli": "swiftsvc", "swift-cli": "swift", "rclone": "rclone"}
 
 
 # ---- collecting ---------------------------------------------------------------------
@@ -495,6 +506,7 @@ def markdown(results: Mapping[str, Any], analysis: str) -> str:
         if any(cell != "-" for cell in cells[1:]):
             rows.append(cells)
     lines += _table(["workload", *CLIENTS], rows)
+    lines += cli_section(results, sums)
     lines += ["", "## Auth requests per Service", ""]
     auth = results.get("auth") or {}
     if auth:
@@ -545,7 +557,7 @@ def markdown(results: Mapping[str, Any], analysis: str) -> str:
         "- The floor makes the minimal requests of each workload with `http.client`: "
         "no retries, no MD5, 10 threads with one keep-alive connection each.",
         f"- The big container has {cfg['big_count']} zero-byte objects "
-        "(`--full`: 200000; default 20000 so the whole run stays near 15 minutes).",
+        "(`--full`: 200000; default 20000 to keep the run short).",
         "- Time per part of this run (setup included): "
         + (
             ", ".join(f"{k} {v / 60:.1f} min" for k, v in cfg.get("part_seconds", {}).items())
@@ -553,6 +565,14 @@ def markdown(results: Mapping[str, Any], analysis: str) -> str:
         )
         + ". Rates of the big container come from "
         f"{cfg.get('big_rounds', 1)} round(s): indicative only; its point is the RSS.",
+        "- CLI level (`cli` part, `bench/commands.py`): each run is the command itself in a "
+        "fresh process, its wall time from start to exit; client CPU is that process's user + "
+        "sys time (`wait4`), peak RSS its `VmHWM` polled every 20 ms from `/proc` "
+        "(`ru_maxrss` would carry the launcher's peak over `execve`). rclone is configured "
+        "only by `RCLONE_CONFIG_BENCH_*` variables (swift, v1 auth; `RCLONE_CONFIG=/dev/null`). "
+        "The download sources are made beforehand (tar PUTs; the large one an SLO by the "
+        "floor); the deletes delete the containers the uploads made. The harness verifies each "
+        "run after counting its requests, so the checks' own requests are not counted.",
         "- Benchmarks are never run by the test suite. Regenerate this page from "
         "`bench/results.json` with `.venv/bin/python bench/report.py`.",
         "",
@@ -580,6 +600,118 @@ def markdown(results: Mapping[str, Any], analysis: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _first_good(runs: Iterable[Mapping[str, Any]], part: str, client: str) -> Mapping[str, Any]:
+    return next(
+        (r for r in runs if r["part"] == part and r["client"] == client and not r.get("failed")),
+        {},
+    )
+
+
+def _trio(sums: Mapping[tuple[str, str], Summary], part: str, value: Callable[[Summary], float],
+          digits: int) -> str:  # fmt: skip
+    return ", ".join(_cell(sums.get((part, client)), value, digits) for client in CLI_CLIENTS)
+
+
+def cli_section(results: Mapping[str, Any], sums: Mapping[tuple[str, str], Summary]) -> list[str]:
+    """The CLI-level tables: the swiftsvc, swift and rclone commands side by side."""
+    cfg, info, runs = results["config"], results["machine"], results["runs"]
+    lines = ["", "## CLI level: the swiftsvc, swift and rclone commands (median)", ""]
+    parts = [p for p in CLI_PARTS if any((p.key, c) in sums for c in CLI_CLIENTS)]
+    if not parts:
+        return [*lines, "Not measured in this run (`bench/run.py --only cli`)."]
+    threads = cfg["threads"]
+    lines += [
+        "The same workloads as a user runs them: `.venv/bin/swiftsvc` (this project), "
+        f"`.venv/bin/swift` (python-swiftclient {info.get('python-swiftclient', '?')}) and "
+        f"rclone ({info.get('rclone', 'version not recorded')}), each run a fresh process of the "
+        f"command with {threads} threads (`--object-threads`/`--segment-threads`/"
+        f"`--container-threads {threads}`; rclone `--transfers {threads} --checkers {threads}`), "
+        f"median of {cfg['rounds']} interleaved rounds. Wall time is the whole process, "
+        "start-up included. A run counts only after the harness verified it the same way for "
+        "every command: uploaded objects (or each segment) carry the MD5 of the local bytes, "
+        "downloaded files equal the source byte for byte, a deleted container is gone or empty. "
+        "Ratios are swiftsvc's throughput over the other command's (higher is better).",
+        "",
+    ]
+    for client, why in (results.get("unavailable") or {}).items():
+        if client in CLI_CLIENTS:
+            lines += [f"**{CLI_CLIENTS[client]} unavailable**: {why}.", ""]
+
+    def rate(part: str, client: str) -> float | None:
+        found = sums.get((part, client))
+        return found.rate if found and found.failed_rounds < found.rounds else None
+
+    rows = []
+    for part in parts:
+        mine = rate(part.key, "swiftsvc-cli")
+        rows.append(
+            [
+                part.label(cfg),
+                part.unit,
+                *(_cell(sums.get((part.key, c)), lambda x: x.rate) for c in CLI_CLIENTS),
+                _fmt(_ratio(mine, rate(part.key, "swift-cli")), 2, "x"),
+                _fmt(_ratio(mine, rate(part.key, "rclone")), 2, "x"),
+                _trio(sums, part.key, lambda x: x.cpu, 2),
+                _trio(sums, part.key, lambda x: x.rss_mib, 0),
+                _trio(sums, part.key, lambda x: x.server_cpu, 1),
+            ]
+        )
+    lines += _table(
+        [
+            "workload",
+            "unit",
+            *CLI_CLIENTS.values(),
+            "swiftsvc / swift",
+            "swiftsvc / rclone",
+            "client CPU s: swiftsvc, swift, rclone",
+            "peak RSS MiB: swiftsvc, swift, rclone",
+            "server CPU s: swiftsvc, swift, rclone",
+        ],
+        rows,
+    )
+    kinds = []
+    for client, label in CLI_CLIENTS.items():
+        run = _first_good(runs, "cli_large_upload", client)
+        if run.get("large_object"):
+            kinds.append(
+                f"{label} a {run['large_object']} of {run.get('segments')} segments, "
+                f"at most {run.get('peak_parallel_puts', '?')} PUT(s) at a time"
+            )
+    if kinds:
+        lines += [
+            "",
+            "What each command made of the large upload (the kind read back from the object, "
+            "the PUTs in flight from the proxy log's start and end times): "
+            + "; ".join(kinds)
+            + ".",
+        ]
+    if _first_good(runs, "cli_large_upload", "rclone").get("large_object") == "DLO":
+        lines[-1] += (
+            " rclone has no SLO upload: `--swift-chunk-size` makes a DLO (`X-Object-Manifest`), "
+            "and `--transfers` spreads files, not the segments of one."
+        )
+    lines += ["", "Requests each command sent (first good round, from the proxy's access log):", ""]
+    rows = []
+    for part in parts:
+        cells = [part.label(cfg)]
+        for client in CLI_CLIENTS:
+            counts = _first_good(runs, part.key, client).get("requests")
+            cells.append(
+                ", ".join(f"{m} {n}" for m, n in sorted(counts.items())) if counts else "-"
+            )
+        rows.append(cells)
+    lines += _table(["workload", *CLI_CLIENTS.values()], rows)
+    lines += ["", "The command lines (first good round; `<key>`: the password):", ""]
+    rows = []
+    for part in parts:
+        for client, label in CLI_CLIENTS.items():
+            argv = _first_good(runs, part.key, client).get("argv")
+            if argv:
+                rows.append([part.label(cfg), label, "`" + " ".join(argv) + "`"])
+    lines += _table(["workload", "command", "command line"], rows)
+    return lines
+
+
 def chart(results: Mapping[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -588,6 +720,32 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
 
     sums = summarize(results["runs"])
     parts = [p for p in PARTS if (p.key, "swiftclient") in sums]
+    cli_parts = [p for p in CLI_PARTS if (p.key, "swiftsvc-cli") in sums]
+    rows = (3 if parts else 0) + (2 if cli_parts else 0)
+    fig, axes = plt.subplots(max(rows, 1), 1, figsize=(11, 4 * max(rows, 1)), squeeze=False)
+    column = [axis for (axis,) in axes]
+    if parts:
+        _api_axes(results, sums, parts, column[:3])
+    if cli_parts:
+        _cli_axes(results, sums, cli_parts, column[-2:])
+    info = results["machine"]
+    fig.suptitle(
+        f"swiftsvc vs python-swiftclient (and rclone, CLI level), local Swift, "
+        f"{info['nproc']} CPUs, Python {info['python']}, {info['date']}",
+        fontsize=10,
+    )
+    # room at the top for the title
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _api_axes(
+    results: Mapping[str, Any],
+    sums: Mapping[tuple[str, str], Summary],
+    parts: Sequence[Part],
+    axes: Sequence[Any],
+) -> None:
     labels = [p.label(results["config"]).replace(" (64 MiB segments)", "") for p in parts]
     shown = ("swiftsvc", "swiftsvc-batch", "swiftclient", "floor")
     colors = {
@@ -596,7 +754,6 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
         "swiftclient": "#ff7f0e",
         "floor": "#7f7f7f",
     }
-    fig, axes = plt.subplots(3, 1, figsize=(11, 12))
     width = 0.2
     # (title, value, relative to swiftclient, log scale)
     metrics: list[tuple[str, Callable[[Summary], float], bool, bool]] = [
@@ -628,20 +785,64 @@ def chart(results: Mapping[str, Any], path: Path) -> None:
         if relative:
             axis.axhline(1.0, color="black", linewidth=0.8)
         if log:
-            axis.set_yscale("log")
+            _log_scale(axis)
         axis.set_title(title)
         axis.set_xticks(range(len(parts)))
         axis.set_xticklabels(labels, rotation=15, ha="right", fontsize=8)
         axis.legend(fontsize=8)
-    info = results["machine"]
-    fig.suptitle(
-        f"swiftsvc vs python-swiftclient, local Swift, {info['nproc']} CPUs, "
-        f"Python {info['python']}, {info['date']}",
-        fontsize=10,
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+
+
+def _log_scale(axis: Any) -> None:
+    from matplotlib.ticker import FormatStrFormatter
+
+    axis.set_yscale("log")
+    # plain numbers (0.5, 2) rather than powers of ten on the ratio axes; the minor
+    # ticks labelled only within one decade, where there are no major ones to read
+    axis.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    low, high = axis.get_ylim()
+    if low > 0 and high / low < 10:
+        axis.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+
+
+def _cli_axes(
+    results: Mapping[str, Any],
+    sums: Mapping[tuple[str, str], Summary],
+    parts: Sequence[Part],
+    axes: Sequence[Any],
+) -> None:
+    """swiftsvc's command over swift's and over rclone: throughput, then client CPU."""
+    labels = [p.label(results["config"]).replace(" (64 MiB segments)", "") for p in parts]
+    colors = {"swift-cli": "#ff7f0e", "rclone": "#2ca02c"}
+    width = 0.35
+    metrics: list[tuple[str, Callable[[Summary], float], bool]] = [
+        ("CLI level: swiftsvc's throughput over each command's (higher is better)",
+         lambda x: x.rate, False),
+        ("CLI level: swiftsvc's client CPU over each command's (lower is better; log scale)",
+         lambda x: x.cpu, True),
+    ]  # fmt: skip
+    for axis, (title, value, log) in zip(axes, metrics, strict=True):
+        for offset, other in enumerate(colors):
+            heights = []
+            for part in parts:
+                mine, theirs = sums.get((part.key, "swiftsvc-cli")), sums.get((part.key, other))
+                good = [s for s in (mine, theirs) if s is not None and s.failed_rounds < s.rounds]
+                ratio = _ratio(value(mine), value(theirs)) if mine and theirs else None
+                heights.append(ratio if len(good) == 2 and ratio else 0.0)
+            if not any(heights):
+                continue
+            positions = [i + (offset - 0.5) * width for i in range(len(parts))]
+            bars = axis.bar(
+                positions, heights, width, label=f"swiftsvc / {CLI_CLIENTS[other]}",
+                color=colors[other],
+            )  # fmt: skip
+            axis.bar_label(bars, labels=[f"{h:.2f}" if h else "" for h in heights], fontsize=7)
+        axis.axhline(1.0, color="black", linewidth=0.8)
+        if log:
+            _log_scale(axis)
+        axis.set_title(title)
+        axis.set_xticks(range(len(parts)))
+        axis.set_xticklabels(labels, rotation=15, ha="right", fontsize=8)
+        axis.legend(fontsize=8)
 
 
 def write(results: Mapping[str, Any], out: Path) -> None:

@@ -4,12 +4,16 @@ Starts one local real Swift (``swiftsvc.testing.LocalSwift``) with its state
 and devices on tmpfs (``/dev/shm``), then runs each workload through every
 client in a fresh subprocess (``workloads.py``), rounds interleaved (A, B,
 floor; then B, floor, A; ...) so that drift of the server hits every client
-alike. Writes ``bench/results.json``, ``bench/RESULTS.md`` and
-``bench/chart.png`` (``report.py``).
+alike. The ``cli`` part runs the same workloads through the commands a user
+types (``swiftsvc``, python-swiftclient's ``swift``, rclone; ``commands.py``),
+each verified after its run. Writes ``bench/results.json``, ``bench/RESULTS.md``
+and ``bench/chart.png`` (``report.py``).
 
     .venv/bin/python bench/run.py            # default: 3 rounds, 20k-object container
     .venv/bin/python bench/run.py --full     # 200k-object container (long)
     .venv/bin/python bench/run.py --only small_upload,auth --rounds 5
+    mkdir -p /tmp/b && .venv/bin/python bench/run.py --only cli --rounds 1 \
+        --small-count 200 --large-mib 256 --out /tmp/b   # a short look at the CLI level
 
 Benchmarks never run in the test suite.
 """
@@ -26,10 +30,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import commands
 import floor
 import report
 from workloads import RESULT_PREFIX
@@ -65,9 +71,11 @@ ALL_PARTS = (
     "large",
     "auth",
     "big",
+    "cli",
 )
 # small_upload_items (one UploadObject per file: both libraries then HEAD each
-# object first) is left out by default to keep the run near 15 minutes
+# object first) is left out by default to keep the run short (near 15 minutes
+# before the cli part was added; that part's own time is in part_seconds)
 DEFAULT_PARTS = tuple(part for part in ALL_PARTS if part != "small_upload_items")
 
 
@@ -91,6 +99,7 @@ class Bench:
     work: Path
     rounds: int
     clients: tuple[str, ...]
+    cli_clients: tuple[str, ...] = commands.CLIENTS
     small_count: int = SMALL_COUNT
     large_size: int = LARGE_SIZE
     # peak RSS is not noisy like a rate, and each round refills the container
@@ -108,41 +117,89 @@ class Bench:
     # ---- one run -----------------------------------------------------------
 
     def run(self, part: str, client: str, round_: int, spec: dict[str, Any]) -> dict[str, Any]:
+        """One API-level run: ``workloads.py`` with ``spec`` in a fresh process."""
         # the spec may override threads and auth (the auth count goes through a FaultProxy)
         full = {"client": client, "threads": THREADS, "auth": self.auth, **spec}
-        log = self.cluster.log_path("proxy")
-        log_offset = log.stat().st_size
-        server_before = server_cpu(self.cluster.pids.values())
-        started = time.monotonic()
-        try:
-            finished = subprocess.run(
-                [sys.executable, str(WORKLOADS_PY), json.dumps(full)],
-                cwd=REPO,
-                env=_clean_env(),
-                capture_output=True,
-                text=True,
-                timeout=RUN_TIMEOUT,
-                check=False,
-            )
+
+        def execute() -> tuple[dict[str, Any], str]:
+            try:
+                finished = subprocess.run(
+                    [sys.executable, str(WORKLOADS_PY), json.dumps(full)],
+                    cwd=REPO,
+                    env=_clean_env(),
+                    capture_output=True,
+                    text=True,
+                    timeout=RUN_TIMEOUT,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                return {"failed": 1, "first_error": "timed out"}, ""
             lines = [ln for ln in finished.stdout.splitlines() if ln.startswith(RESULT_PREFIX)]
             if lines:
                 outcome: dict[str, Any] = json.loads(lines[-1][len(RESULT_PREFIX) :])
             else:
                 outcome = {"failed": 1, "first_error": f"no result (exit {finished.returncode})"}
-            stderr = finished.stderr
-        except subprocess.TimeoutExpired:
-            outcome, stderr = {"failed": 1, "first_error": "timed out"}, ""
+            if not spec.get("sample_rss"):
+                outcome.pop("rss_samples", None)
+            return outcome, finished.stderr
+
+        return self._record(part, client, round_, execute)
+
+    def run_command(
+        self,
+        part: str,
+        client: str,
+        round_: int,
+        action: str,
+        args: dict[str, str],
+        verify: Callable[[], commands.Check],
+        size: int = 0,
+    ) -> dict[str, Any]:
+        """One CLI-level run: the command of ``client`` for ``action``, then ``verify``."""
+        cmd = commands.command(client, action, self.auth, THREADS, **args)
+
+        def execute() -> tuple[dict[str, Any], str]:
+            with self.scratch("command-logs") as logs:
+                outcome = commands.run(cmd, logs, RUN_TIMEOUT)
+                outcome.bytes = size
+                stderr = (logs / "stderr").read_text(errors="replace")
+            found = asdict(outcome)
+            found.pop("rss_samples", None)
+            return {**found, "cpu": outcome.cpu, "argv": _shown(cmd.argv, self.work)}, stderr
+
+        return self._record(part, client, round_, execute, verify)
+
+    def _record(
+        self,
+        part: str,
+        client: str,
+        round_: int,
+        execute: Callable[[], tuple[dict[str, Any], str]],
+        verify: Callable[[], commands.Check] | None = None,
+    ) -> dict[str, Any]:
+        """Run ``execute``; add the requests the client sent and the servers' CPU; verify."""
+        log = self.cluster.log_path("proxy")
+        log_offset = log.stat().st_size
+        server_before = server_cpu(self.cluster.pids.values())
+        started = time.monotonic()
+        outcome, stderr = execute()
         record = {"part": part, "client": client, "round": round_, **outcome}
         record["requests"] = client_requests(log, log_offset)
+        record["peak_parallel_puts"] = peak_parallel(log, log_offset, b"PUT")
         # includes the subprocess's start-up and imports, during which the servers idle
         record["server_cpu"] = round(server_cpu(self.cluster.pids.values()) - server_before, 2)
-        if not spec.get("sample_rss"):
-            record.pop("rss_samples", None)
-        if outcome.get("failed"):
+        # after the counts: the verification's own requests are not the client's
+        if verify is not None and not record.get("failed"):
+            try:
+                commands.apply(record, verify())
+            except Exception as error:  # a verification that cannot run fails the run
+                record["failed"] = 1
+                record["first_error"] = f"verification: {type(error).__name__}: {error}"
+        if record.get("failed"):
             record["stderr_tail"] = stderr[-3000:]
         self.runs.append(record)
         say(
-            f"{part:<15} {client:<14} round {round_}: "
+            f"{part:<18} {client:<14} round {round_}: "
             f"{report.describe(record)} ({time.monotonic() - started:.1f} s in all)"
         )
         return record
@@ -308,6 +365,125 @@ class Bench:
                 self.remove(container)
         return counts
 
+    def cli(self, small: Path, large: Path) -> None:
+        """The workloads as a user runs them: the swiftsvc, swift and rclone commands."""
+        clients = [c for c in self.cli_clients if c not in self.unavailable]
+        names = sorted(os.listdir(small))
+        small_bytes = sum((small / name).stat().st_size for name in names)
+        for round_, client in self.interleaved(clients):
+            container = f"cli-up-{client}-{round_}"
+            record = self.run_command(
+                "cli_small_upload",
+                client,
+                round_,
+                "upload_folder",
+                {"container": container, "folder": str(small)},
+                partial(commands.check_upload_folder, self.account, container, small),
+                small_bytes,
+            )
+            if not record.get("failed"):
+                self.filled.append(container)  # deleted by cli_small_delete
+            else:
+                self.remove(container)
+        source = "cli-small-source"
+        self._fill_small(source, small)
+        for round_, client in self.interleaved(clients):
+            with self.scratch("download") as out:
+                self.run_command(
+                    "cli_small_download",
+                    client,
+                    round_,
+                    "download_container",
+                    {"container": source, "out_dir": str(out)},
+                    partial(commands.check_download, out, small, names),
+                    small_bytes,
+                )
+        self.remove(source)
+        for round_, client in self.interleaved(clients):
+            if self.filled:
+                container = self.filled.pop()
+            else:
+                container = f"cli-del-{client}-{round_}"
+                self._fill_small(container, small)
+            self.run_command(
+                "cli_small_delete",
+                client,
+                round_,
+                "delete_container",
+                {"container": container},
+                partial(commands.check_deleted, self.account, container, len(names)),
+            )
+            self.remove(container)
+        segment = f"{SEGMENT_SIZE >> 20}M"
+        size = large.stat().st_size
+        for round_, client in self.interleaved(clients):
+            container = f"cli-large-{client}-{round_}"
+            self.run_command(
+                "cli_large_upload",
+                client,
+                round_,
+                "upload_large",
+                {"container": container, "path": str(large), "segment_size": segment},
+                partial(commands.check_upload_large, self.account, container, large),
+                size,
+            )
+            self.remove(container, f"{container}_segments")
+        source = "cli-large-source"
+        say(f"uploading the {size >> 20} MiB SLO to download (floor)")
+        floor.upload_slo(self.account, source, large.name, str(large), SEGMENT_SIZE, THREADS)
+        for round_, client in self.interleaved(clients):
+            with self.scratch("download") as out:
+                self.run_command(
+                    "cli_large_download",
+                    client,
+                    round_,
+                    "download_object",
+                    {"container": source, "object": large.name, "out_dir": str(out)},
+                    partial(commands.check_download, out, large.parent, [large.name]),
+                    size,
+                )
+        self.remove(source, f"{source}_segments")
+
+    def cli_probe(self, client: str, source: Path) -> None:
+        """A tiny upload/download/delete by the command; a client that fails it is left out."""
+        if commands.executable(client) is None:
+            self.unavailable[client] = "not installed"
+            say(f"{client} left out: not installed")
+            return
+        with self.scratch("probe-src") as src, self.scratch("probe-out") as out:
+            folder = src / "small"
+            folder.mkdir()
+            for name in names_of(3):
+                shutil.copy(source / name, folder / name)
+            container = f"cli-probe-{client}"
+            steps: list[tuple[str, dict[str, str], Callable[[], commands.Check]]] = [
+                (
+                    "upload_folder",
+                    {"container": container, "folder": str(folder)},
+                    lambda: commands.check_upload_folder(self.account, container, folder),
+                ),
+                (
+                    "download_container",
+                    {"container": container, "out_dir": str(out)},
+                    lambda: commands.check_download(
+                        out, src, [f"small/{name}" for name in names_of(3)]
+                    ),
+                ),
+                (
+                    "delete_container",
+                    {"container": container},
+                    lambda: commands.check_deleted(self.account, container, 3),
+                ),
+            ]
+            for action, args, verify in steps:
+                record = self.run_command("probe", client, 0, action, args, verify)
+                if record.get("failed") or not record.get("ok"):
+                    self.unavailable[client] = f"{action}: {record.get('first_error')}"
+                    say(f"{client} left out: {self.unavailable[client]}")
+                    break
+            self.remove(container)
+        self.runs = [r for r in self.runs if r["part"] != "probe"]
+
     # ---- helpers -----------------------------------------------------------
 
     def _plain_clients(self) -> list[str]:
@@ -400,6 +576,39 @@ def client_requests(log: Path, offset: int) -> dict[str, int]:
     return counts
 
 
+def _shown(argv: Sequence[str], work: Path) -> list[str]:
+    """A command line for the report: the program's name, the key hidden, ``$WORK`` for
+    the temporary folder of the run."""
+    shown = [os.path.basename(argv[0]), *(a.replace(str(work), "$WORK") for a in argv[1:])]
+    for index, word in enumerate(shown[:-1]):
+        if word == "-K":
+            shown[index + 1] = "<key>"
+    return shown
+
+
+def peak_parallel(log: Path, offset: int, method: bytes) -> int:
+    """Most ``method`` requests of the client in flight at once, from the access log's
+    start and end times (fields 20 and 21) since ``offset``."""
+    events: list[tuple[float, int]] = []
+    with open(log, "rb") as lines:
+        lines.seek(offset)
+        for raw in lines:
+            fields = raw.split()
+            if len(fields) < 21 or fields[0] != b"proxy:" or fields[17] != b"-":
+                continue
+            if fields[4] == method:
+                try:
+                    events += [(float(fields[19]), 1), (float(fields[20]), -1)]
+                except ValueError:
+                    continue
+    peak = current = 0
+    # an end sorts before a start at the same instant: back-to-back is not parallel
+    for _, change in sorted(events):
+        current += change
+        peak = max(peak, current)
+    return peak
+
+
 def names_of(count: int) -> list[str]:
     return [f"f{index:05d}" for index in range(count)]
 
@@ -452,6 +661,11 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--clients", default="swiftsvc,swiftsvc-batch,swiftclient,floor")
     parser.add_argument(
+        "--cli-clients",
+        default=",".join(commands.CLIENTS),
+        help="commands of the cli part (rclone is left out when not installed)",
+    )
+    parser.add_argument(
         "--work-dir", default="/dev/shm", help="tmpfs for Swift's devices and the files"
     )
     parser.add_argument(
@@ -497,6 +711,7 @@ def _run(
             work,
             args.rounds,
             tuple(args.clients.split(",")),
+            tuple(args.cli_clients.split(",")),
             small_count=args.small_count,
             large_size=large_size,
             big_rounds=args.big_rounds,
@@ -506,16 +721,31 @@ def _run(
         auth_source.mkdir()
         for name in names_of(min(AUTH_OBJECTS, args.small_count)):
             os.link(small / name, auth_source / name)
-        for client in bench.clients:
-            if client != "floor":
-                bench.probe(client, small)
+        if set(parts) - {"cli"}:
+            for client in bench.clients:
+                if client != "floor":
+                    bench.probe(client, small)
+        if "cli" in parts:
+            unknown_clients = set(bench.cli_clients) - set(commands.CLIENTS)
+            if unknown_clients:
+                raise SystemExit(f"unknown --cli-clients: {sorted(unknown_clients)}")
+            for client in bench.cli_clients:
+                bench.cli_probe(client, small)
+            machine["rclone"] = commands.version("rclone")
+
+        def large_file() -> Path:
+            # one random file for both the API-level and the CLI-level parts
+            path = work / "large.bin"
+            return path if path.exists() else make_large_file(path, large_size)
+
         steps: dict[str, Callable[[], Any]] = {
             "small_upload": lambda: bench.small_upload(small, "directory"),
             "small_upload_items": lambda: bench.small_upload(small, "items"),
             "small_download": lambda: bench.small_download(small),
             "small_delete": lambda: bench.small_delete(small),
-            "large": lambda: bench.large(make_large_file(work / "large.bin", large_size)),
+            "large": lambda: bench.large(large_file()),
             "big": lambda: bench.big(big_count),
+            "cli": lambda: bench.cli(small, large_file()),
         }
         auth: dict[str, Any] = {}
         part_seconds: dict[str, float] = {}
@@ -543,6 +773,7 @@ def _run(
                 "parts": list(parts),
                 "part_seconds": part_seconds,
                 "work_dir": args.work_dir,
+                "cli_clients": list(bench.cli_clients),
             },
             "unavailable": bench.unavailable,
             "runs": bench.runs,
