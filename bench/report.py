@@ -266,6 +266,24 @@ def targets(results: Mapping[str, Any], sums: Mapping[tuple[str, str], Summary])
                 None if ratio is None else ratio <= 0.6,
             )
         )
+    # issue 19: as a user runs them, against python-swiftclient's ``swift`` command
+    def against_swift(part: str, name: str, goal: float, *, cpu: bool = False) -> None:
+        mine, theirs = get(part, "swiftsvc-cli"), get(part, "swift-cli")
+        if cpu:
+            ratio = _ratio(mine.cpu if mine else None, theirs.cpu if theirs else None)
+            met = None if ratio is None else ratio <= goal
+            goal_text = f"<= {goal:.1f}x swift"
+        else:
+            ratio = _ratio(mine.rate if mine else None, theirs.rate if theirs else None)
+            met = None if ratio is None else ratio >= goal
+            goal_text = f">= {goal:.1f}x swift"
+        out.append(Target(f"CLI: {name} (issue 19)", goal_text, _fmt(ratio, 2, "x"), met))
+
+    against_swift("cli_large_download", f"{large} SLO download, MB/s", 1.2)
+    against_swift("cli_large_download", f"{large} SLO download, client CPU", 1.2, cpu=True)
+    against_swift("cli_large_upload", f"{large} SLO upload, MB/s", 1.2)
+    against_swift("cli_small_download", "small downloads, objects/s", 1.0)
+    against_swift("cli_small_delete", "small deletes, objects/s", 1.0)
     count = results["config"].get("big_count", 0)
     for part in ("big_download", "big_delete"):
         mine = get(part, "swiftsvc")
