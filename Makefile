@@ -57,9 +57,11 @@ quick: $(STAMP)
 	echo "[phase] quick tests took $$(( $$(date +%s) - start )) s"; exit $$status
 
 # the whole test suite: lint, types, then every test against the real servers
+# (TEST_ARGS adds pytest options: make test TEST_ARGS=--record-durations)
+TEST_ARGS ?=
 test: servers lint type
 	@start=$$(date +%s); \
-	$(PY) -m pytest -q --durations=15 tests; status=$$?; \
+	$(PY) -m pytest -q --durations=15 $(TEST_ARGS) tests; status=$$?; \
 	echo "[phase] tests took $$(( $$(date +%s) - start )) s"; exit $$status
 
 durations: servers

@@ -80,20 +80,20 @@ def test_a_lone_container_of_empty_objects_goes_without_a_head_each(
 ) -> None:
     c = account.container(container_name)
     account.container(f"{c}-empty")  # exists, holds nothing: one container HEAD tells
-    account.seed.bulk(c, [f"e{i:03d}" for i in range(500)], b"")
+    account.seed.bulk(c, [f"e{i:03d}" for i in range(250)], b"")
     # DLOs among them: segments in the container itself, and in no container at all
-    put_dlo(account.seed, c, "e250-dlo", c, count=3)
-    account.seed.put(c, "e260-dlo", b"", headers={"X-Object-Manifest": f"{c}-gone/p/"})
+    put_dlo(account.seed, c, "e120-dlo", c, count=3)
+    account.seed.put(c, "e130-dlo", b"", headers={"X-Object-Manifest": f"{c}-gone/p/"})
     with _service(fault_proxy) as svc:
         fault_proxy.clear_requests()
         results = list(svc.delete(c))
     assert all(r["success"] for r in results), [r for r in results if not r["success"]]
     assert _object_heads(fault_proxy, c) == 0
     assert fault_proxy.count(method="HEAD", path=f"/{c}-empty$") == 1
-    # 505 objects (500 + 2 manifests + 3 segments): bulk requests of 200, 200, 105
+    # 255 objects (250 + 2 manifests + 3 segments): bulk requests of 200 and 55
     bulk = sorted(len(r["objects"]) for r in results if r["action"] == "bulk_delete")
-    assert bulk == [105, 200, 200]
-    assert fault_proxy.count(method="POST", path="bulk-delete") == 3
+    assert bulk == [55, 200]
+    assert fault_proxy.count(method="POST", path="bulk-delete") == 2
     assert account.seed.head(c).status_code == 404  # segments and all
 
 
@@ -106,24 +106,25 @@ def test_segments_in_another_container_get_every_empty_object_headed(
         f"{c}_segments" if where == "_segments" else f"zz-{c[::-1]}"
     )
     account.seed.put(segments, "unrelated", b"stays")
-    account.seed.bulk(c, [f"e{i:03d}" for i in range(300)], b"")
-    put_dlo(account.seed, c, "e100-elsewhere", segments, count=4)
-    put_dlo(account.seed, c, "e200-here", c, count=2)
+    account.seed.bulk(c, [f"e{i:03d}" for i in range(60)], b"")
+    # one manifest in each half of the listing (e010-elsewhere sorts after e010)
+    put_dlo(account.seed, c, "e010-elsewhere", segments, count=4)
+    put_dlo(account.seed, c, "e040-here", c, count=2)
     with _service(fault_proxy, object_dd_threads=2) as svc:
         fault_proxy.clear_requests()
         results = list(svc.delete(c))
     assert all(r["success"] for r in results), [r for r in results if not r["success"]]
-    assert _object_heads(fault_proxy, c) == 302  # every empty object
+    assert _object_heads(fault_proxy, c) == 62  # every empty object
     manifests = {r["object"]: r for r in results if r["action"] == "delete_object"}
-    assert set(manifests) == {"e100-elsewhere", "e200-here"}
+    assert set(manifests) == {"e010-elsewhere", "e040-here"}
     assert all(r["dlo_segments_deleted"] for r in manifests.values())
     assert names_in(account.seed, segments) == ["unrelated"]  # no orphan
     assert account.seed.head(c).status_code == 404
-    # the 300 plain empty ones HEADed by two jobs (one per thread), each then
-    # one bulk request: not one per small group
-    empties = {f"e{i:03d}" for i in range(300)}
+    # the 60 plain empty ones HEADed by two jobs (one per thread), each then
+    # one bulk request: not one per small group, not one job for all
+    empties = {f"e{i:03d}" for i in range(60)}
     plain = [r for r in results if r["action"] == "bulk_delete" and set(r["objects"]) <= empties]
-    assert sorted(len(r["objects"]) for r in plain) == [150, 150]
+    assert sorted(len(r["objects"]) for r in plain) == [30, 30]
 
 
 def test_a_prefix_keeps_the_container_so_its_empty_objects_are_headed(

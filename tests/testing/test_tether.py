@@ -127,18 +127,21 @@ from swiftsvc.testing import LocalKeystone, LocalSwift
 from swiftsvc.testing import _tether
 
 servers = {}
-swift = LocalSwift(progress=lambda message: None).start()
-if "restart-in-thread" in sys.argv:
-    # a proxy started from a thread that then ends: the watchdog's job alone
-    restarter = threading.Thread(target=swift.restart_proxy)
-    restarter.start()
-    restarter.join()
-servers.update(swift.pids)
-state_dirs = [str(swift.state_dir)]
+state_dirs = []
 if "keystone" in sys.argv:
+    # Keystone alone: a killed starter's Swift is the other tests' case
     keystone = LocalKeystone(progress=lambda message: None).start()
     servers["keystone"] = keystone.pid
     state_dirs.append(str(keystone.state_dir))
+else:
+    swift = LocalSwift(progress=lambda message: None).start()
+    if "restart-in-thread" in sys.argv:
+        # a proxy started from a thread that then ends: the watchdog's job alone
+        restarter = threading.Thread(target=swift.restart_proxy)
+        restarter.start()
+        restarter.join()
+    servers.update(swift.pids)
+    state_dirs.append(str(swift.state_dir))
 watchdog = _tether._watchdog._process
 report = {"servers": servers, "state_dirs": state_dirs, "watchdog": watchdog.pid}
 Path(os.environ["REPORT"] + ".part").write_text(json.dumps(report))

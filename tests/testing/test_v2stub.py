@@ -215,6 +215,9 @@ def test_real_swift_accepts_the_issued_token(local_swift: Any) -> None:
         storage_url = session.get_endpoint(service_type="object-store", interface="public")
         assert isinstance(storage_url, str)
         assert urlsplit(storage_url).path.endswith("/AUTH_test")
-        head = requests.head(storage_url, headers={"X-Auth-Token": session.get_token()})
-        assert head.status_code == 204
+        head = requests.head(storage_url, headers={"X-Auth-Token": session.get_token()},
+                             timeout=30)
+        # 204 for an account that exists; 200 for one account_autocreate has not
+        # made yet (this test run alone): either way the token was accepted
+        assert head.status_code in (200, 204), head.status_code
         assert stub.token_requests == 1
