@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 SIZE = 1 << 30
@@ -78,6 +79,26 @@ def serve(ready_file: str) -> None:
         threading.Thread(target=answer, args=(conn,), daemon=True).start()
 
 
+def on_threads(piece: Callable[[int], None]) -> None:
+    """``piece(offset)`` for every 64 MiB piece of the GiB, on ``THREADS`` threads."""
+    todo = list(range(0, SIZE, PIECE))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                if not todo:
+                    return
+                first = todo.pop()
+            piece(first)
+
+    threads = [threading.Thread(target=work) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def variant(name: str, port: int, scratch: str) -> dict[str, float]:
     import urllib3
 
@@ -92,8 +113,6 @@ def variant(name: str, port: int, scratch: str) -> dict[str, float]:
         readinto = "readinto" in name
         out = os.open(os.path.join(scratch, "out.bin"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=THREADS)
-        todo = list(range(0, SIZE, PIECE))
-        lock = threading.Lock()
 
         def fetch(first: int) -> None:
             wanted = {"Range": f"bytes={first}-{first + PIECE - 1}"}
@@ -103,7 +122,8 @@ def variant(name: str, port: int, scratch: str) -> dict[str, float]:
             if readinto:
                 buffer = bytearray(BLOCK)
                 view = memoryview(buffer)
-                while count := answer._fp.readinto(buffer):  # http.client's, no copy
+                raw = answer._fp  # type: ignore[attr-defined]  # http.client's response
+                while count := raw.readinto(buffer):  # into the buffer, no copy
                     if digest is not None:
                         digest.update(view[:count])
                     os.pwrite(out, view[:count], offset)
@@ -116,24 +136,10 @@ def variant(name: str, port: int, scratch: str) -> dict[str, float]:
                     offset += len(chunk)
             answer.release_conn()
 
-        def work() -> None:
-            while True:
-                with lock:
-                    if not todo:
-                        return
-                    first = todo.pop()
-                fetch(first)
-
-        threads = [threading.Thread(target=work) for _ in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        on_threads(fetch)
         os.close(out)
     else:  # upload: each thread reads its 64 MiB pieces of the file, hashes, sends
         source = os.path.join(scratch, "source.bin")
-        todo = list(range(0, SIZE, PIECE))
-        lock = threading.Lock()
 
         def send(first: int) -> None:
             digest = hashlib.md5(usedforsecurity=False) if hashing else None
@@ -149,19 +155,7 @@ def variant(name: str, port: int, scratch: str) -> dict[str, float]:
                     left -= len(data)
                 conn.recv(4096)
 
-        def work() -> None:
-            while True:
-                with lock:
-                    if not todo:
-                        return
-                    first = todo.pop()
-                send(first)
-
-        threads = [threading.Thread(target=work) for _ in range(THREADS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        on_threads(send)
     wall = time.monotonic() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"wall": wall, "user": usage.ru_utime, "sys": usage.ru_stime}
