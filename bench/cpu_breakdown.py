@@ -196,6 +196,7 @@ def main() -> int:
             for _ in range(SIZE // (64 << 20)):
                 source.write(os.urandom(64 << 20))
         runs: dict[str, list[dict[str, float]]] = {}
+        load = os.getloadavg()[0]
         for round_ in range(args.rounds):
             shift = round_ % len(VARIANTS)
             for name in VARIANTS[shift:] + VARIANTS[:shift]:
@@ -206,7 +207,7 @@ def main() -> int:
                 )
                 runs.setdefault(name, []).append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"client CPU seconds per GiB, median of {args.rounds} rounds "
-              f"(load average before: {os.getloadavg()[0]:.1f})")
+              f"(load average before: {load:.1f})")
         print(f"{'variant':24} {'user':>6} {'sys':>6} {'cpu':>6} {'wall':>6}")
         for name in VARIANTS:
             values = runs[name]
