@@ -92,6 +92,17 @@ def leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
 
 
+def dlo_bytes() -> bytes:
+    return b"".join(bytes([97 + i]) * SEGMENT for i in range(COUNT))
+
+
+@pytest.fixture
+def big_dlo(seed: Seed, container_name: str) -> list[str]:
+    seed.container(container_name)
+    return put_dlo(seed, container_name, "dlo", f"{container_name}_segments", count=COUNT,
+                   size=SEGMENT)
+
+
 @pytest.fixture
 def big_slo(seed: Seed, container_name: str) -> list[str]:
     seed.container(container_name)
@@ -250,16 +261,14 @@ def test_a_segment_not_readable_by_itself_comes_as_a_range_of_the_slo(
 
 
 def test_a_big_dlo_is_fetched_segment_by_segment_held_to_its_listing(
-    seed: Seed, fault_proxy: FaultProxy, proxied_options: dict[str, str],
+    fault_proxy: FaultProxy, proxied_options: dict[str, str], big_dlo: list[str],
     container_name: str, tmp_path: Path,
 ) -> None:
-    names = put_dlo(seed, container_name, "dlo", f"{container_name}_segments", count=COUNT,
-                    size=SEGMENT)
+    names = big_dlo
     with segment_pool(proxied_options) as pool:
         result = download(proxied_options, pool, container_name, "dlo", tmp_path)
     assert result["success"], result
-    expected = b"".join(bytes([97 + i]) * SEGMENT for i in range(COUNT))
-    assert (tmp_path / "dlo").read_bytes() == expected
+    assert (tmp_path / "dlo").read_bytes() == dlo_bytes()
     # the manifest object's GET, then each segment held to its listed ETag
     assert ranged_gets(fault_proxy, "dlo") == []
     direct = segment_gets(fault_proxy, names)
@@ -271,17 +280,14 @@ def test_a_big_dlo_is_fetched_segment_by_segment_held_to_its_listing(
 
 
 def test_a_dlo_segment_not_readable_by_itself_comes_as_a_range_of_the_dlo(
-    seed: Seed, fault_proxy: FaultProxy, proxied_options: dict[str, str],
+    fault_proxy: FaultProxy, proxied_options: dict[str, str], big_dlo: list[str],
     container_name: str, tmp_path: Path,
 ) -> None:
-    names = put_dlo(seed, container_name, "dlo", f"{container_name}_segments", count=COUNT,
-                    size=SEGMENT)
-    fault_proxy.respond(403, method="GET", path=f"/{names[0]}$", times=None)
+    fault_proxy.respond(403, method="GET", path=f"/{big_dlo[0]}$", times=None)
     with segment_pool(proxied_options) as pool:
         result = download(proxied_options, pool, container_name, "dlo", tmp_path)
     assert result["success"], result
-    expected = b"".join(bytes([97 + i]) * SEGMENT for i in range(COUNT))
-    assert (tmp_path / "dlo").read_bytes() == expected
+    assert (tmp_path / "dlo").read_bytes() == dlo_bytes()
     assert [r.header("Range") for r in ranged_gets(fault_proxy, "dlo")] == [
         f"bytes=0-{SEGMENT - 1}"
     ]
