@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # a segment the token may not read directly, or not found by that name: the
-# ranged GET of the SLO (which reads it as the proxy sees it) is asked instead
+# ranged GET of the object (which reads it as the proxy sees it) is asked instead
 _FALL_BACK = frozenset({401, 403, 404})
 # the manifest's conditions are not the segment's
 _NOT_FOR_SEGMENTS = frozenset(
@@ -224,24 +224,10 @@ class PieceFetcher:
         headers["Range"] = piece.range_header
         if request.if_match:
             headers["If-Match"] = request.if_match
-        history = self._attempts[number]
-        try:
-            response = conn.get_object(request.container, request.obj, headers=headers,
-                                       query=dict(request.query))
-        except ClientException as error:
-            history.extend(error.attempts)
-            raise
-        history.extend(response.attempts)
-        window = byte_window(response.status, response.headers)
-        if window != ByteWindow(piece.first, piece.last):
-            response.close()
-            raise DownloadInterrupted(
-                f"{self._where}: asked for {piece.range_header}, the answer covers other "
-                f"bytes ({response.status}, {response.headers.get('content-range')!r})",
-                request.container,
-                request.obj,
-            )
-        return response
+        response = self._ask(conn, number, request.container, request.obj, headers,
+                             request.query)
+        return self._covering(response, ByteWindow(piece.first, piece.last),
+                              f"asked for {piece.range_header}, the answer covers other bytes")
 
     def _get_segment(
         self, conn: Connection, number: int, segment: Segment
@@ -250,12 +236,10 @@ class PieceFetcher:
         request = self._request
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FOR_SEGMENTS}
         headers["If-Match"] = f'"{segment.etag}"'
-        history = self._attempts[number]
         where = f"/{segment.container}/{segment.obj}"
         try:
-            response = conn.get_object(segment.container, segment.obj, headers=headers)
+            response = self._ask(conn, number, segment.container, segment.obj, headers, {})
         except ClientException as error:
-            history.extend(error.attempts)
             if error.http_status in _FALL_BACK:
                 log.debug("segment %s not readable directly (%s): ranged GET of the object",
                           where, error.http_status)
@@ -269,17 +253,44 @@ class PieceFetcher:
                     exc=error,
                 ) from error
             raise
-        history.extend(response.attempts)
-        window = byte_window(response.status, response.headers)
-        if window != ByteWindow(0, segment.size - 1):
-            response.close()
-            raise DownloadInterrupted(
-                f"{self._where}: segment {where} is not the {segment.size} bytes the manifest "
-                f"says ({response.status}, content-length "
-                f"{response.headers.get('content-length')!r})",
-                request.container,
-                request.obj,
-            )
+        response = self._covering(response, ByteWindow(0, segment.size - 1),
+                                  f"segment {where} is not the {segment.size} bytes "
+                                  "the manifest says")
         self._requests[number] = GetRequest(segment.container, segment.obj, {}, headers,
                                             if_match=headers["If-Match"])
         return response
+
+    def _ask(
+        self,
+        conn: Connection,
+        number: int,
+        container: str,
+        obj: str,
+        headers: dict[str, str],
+        query: Mapping[str, str],
+    ) -> StreamedResponse:
+        """One GET for piece ``number``; every try goes into the piece's history."""
+        history = self._attempts[number]
+        try:
+            response = conn.get_object(container, obj, headers=headers, query=dict(query))
+        except ClientException as error:
+            history.extend(error.attempts)
+            raise
+        history.extend(response.attempts)
+        return response
+
+    def _covering(
+        self, response: StreamedResponse, expected: ByteWindow, problem: str
+    ) -> StreamedResponse:
+        """``response`` if its body is exactly the ``expected`` bytes; else closed and refused."""
+        if byte_window(response.status, response.headers) == expected:
+            return response
+        response.close()
+        request = self._request
+        raise DownloadInterrupted(
+            f"{self._where}: {problem} ({response.status}, content-range "
+            f"{response.headers.get('content-range')!r}, content-length "
+            f"{response.headers.get('content-length')!r})",
+            request.container,
+            request.obj,
+        )
